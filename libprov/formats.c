@@ -1,0 +1,7 @@
+/* formats.c: the table of format modules that bid for an input. */
+#include "prov.h"
+#include "banned.h"
+
+const struct prov_format *const prov_formats[] = {
+	NULL
+};

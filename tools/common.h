@@ -1,0 +1,23 @@
+/* common.h: what every prov command shares: numbers, names, output. */
+#ifndef PROV_TOOLS_COMMON_H
+#define PROV_TOOLS_COMMON_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "prov.h"
+
+/* Parses a decimal number in [min, max]; on junk, errx(2) naming the flag. */
+uint64_t parse_num(const char *s, uint64_t min, uint64_t max, const char *flag);
+/* Parses a size with an optional K, M, G or T suffix (powers of 1024). */
+uint64_t parse_size(const char *s, const char *flag);
+/* Writes name escaped (prov_escape) to fp. */
+void put_escaped(FILE *fp, const char *name, size_t len);
+/* warnx() with the message's names already escaped by the library. */
+void warn_err(const struct prov_err *e);
+/* Flushes stdout and exits 2 if any write to it failed. */
+void flush_or_die(void);
+/* Drops the ability to gain privileges (PR_SET_NO_NEW_PRIVS). */
+void sandbox_pre(void);
+
+#endif
