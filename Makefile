@@ -110,8 +110,16 @@ $(OUT)/tests/unit/harness.o: $(OUT)/tests/unit/list.h
 $(OUT)/tests/unit/unit: $(UNIT_OBJ) $(LIBPROV)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(DEP_LIBS)
 
-# prov-test exposes library internals to the shell tests and vector checks.
-$(HELPER): $(OUT)/tests/prov-test.o $(COMMON_OBJ) $(LIBPROV)
+# prov-test exposes library internals to the shell tests and vector checks;
+# its verbs are declared in tests/helper/*.c and listed by grep.
+HELPER_SRC = $(sort $(wildcard tests/helper/*.c))
+HELPER_OBJ = $(OUT)/tests/prov-test.o $(HELPER_SRC:%.c=$(OUT)/%.o)
+$(OUT)/tests/verbs-list.h: $(HELPER_SRC)
+	@mkdir -p $(@D)
+	grep -h '^PROV_TEST_VERB(' $(HELPER_SRC) /dev/null > $@.tmp && mv $@.tmp $@
+$(OUT)/tests/prov-test.o: ALL_CFLAGS += -I$(OUT)/tests
+$(OUT)/tests/prov-test.o: $(OUT)/tests/verbs-list.h
+$(HELPER): $(HELPER_OBJ) $(COMMON_OBJ) $(LIBPROV)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(DEP_LIBS)
 
 check: deps
@@ -131,8 +139,9 @@ deps:
 deps-bench: deps
 	@sh tests/deps.sh $(DEB_BENCH)
 
+# Benchmarks: every bench/bench-*.sh, or BENCH=name for one.
 bench: deps-bench all
-	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh
+	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh $(BENCH)
 
 prov.pc: prov.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
@@ -159,4 +168,4 @@ lint:
 clean:
 	rm -rf build bin lib prov.pc
 
--include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(OUT)/tools/*.d $(OUT)/tests/*.d
+-include $(LIB_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(HELPER_OBJ:.o=.d) $(wildcard $(OUT)/tools/*.d)
