@@ -26,12 +26,13 @@ export PROV_CORPUS PROV_VECTORS
 
 # Debian packages the build and the tests need (pkg-config name : package).
 DEB_BUILD = pkg-config gcc g++ make libopenexr-dev libpng-dev libtiff-dev \
-            libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev
+            libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev \
+            libutf8proc-dev
 DEB_TEST  = python3 python3-jsonschema zip unzip p7zip-full libarchive-tools \
             sqlite3 imagemagick openexr libtiff-tools
 DEB_BENCH = hashdeep b3sum openimageio-tools hyperfine
 
-PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg
+PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg libutf8proc
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) OpenEXR 2>/dev/null)
 # OpenEXR's .pc drags in the C++ libraries; the C code needs only the Core
 # library, the DWA decoder shim (one C++ file) needs libOpenEXR.
@@ -77,7 +78,7 @@ UNIT_OBJ = $(UNIT_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/harness.o
 LIBPROV = $(LIBOUT)/libprov.a
 HELPER  = $(OUT)/tests/prov-test
 
-.PHONY: all check test-run deps deps-bench demo install uninstall clean bench fuzz lint
+.PHONY: all check test-run deps deps-bench demo install uninstall clean bench bench-bin fuzz lint
 .DELETE_ON_ERROR:
 
 all: $(LIBPROV) $(TOOLS)
@@ -139,8 +140,16 @@ deps:
 deps-bench: deps
 	@sh tests/deps.sh $(DEB_BENCH)
 
-# Benchmarks: every bench/bench-*.sh, or BENCH=name for one.
-bench: deps-bench all
+# Benchmarks: every bench/bench-*.sh, or BENCH=name for one.  The small
+# programs under bench/ (bare decoders to compare with) go to $(OUT)/bench.
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+$(OUT)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
+bench-bin: $(BENCH_BIN)
+bench: deps-bench all bench-bin
+	PROV_BENCH_BIN=$(abspath $(OUT)/bench) \
 	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh $(BENCH)
 
 prov.pc: prov.pc.in Makefile

@@ -5,7 +5,7 @@
 cd "$(dirname "$0")/.." || exit 2
 : "${PROV_BIN:?PROV_BIN must name the directory of the built tools}"
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d)}
-export BENCH_DIR PROV_BIN
+export BENCH_DIR PROV_BIN PROV_BENCH_BIN
 status=0
 if [ $# -eq 0 ]; then
 	set -- $(ls bench/bench-*.sh 2>/dev/null | sed 's|bench/bench-||; s|\.sh$||')

@@ -274,6 +274,27 @@ extern const struct prov_format *const prov_formats[];
  * and its SHA-256.
  */
 
+/* SHA-256 of img's pixels serialised as pixels v1.  Fails only when the
+ * image is empty or a digest cannot be allocated. */
+PROV_API int prov_pixels_hash(const struct prov_image *img,
+    unsigned char out[PROV_SHA256_LEN], struct prov_err *e);
+/* "v1:<64 hex>" into out (68 bytes). */
+PROV_API void prov_pixels_format(const unsigned char h[PROV_SHA256_LEN], char out[68]);
+
+/*
+ * Describes one decoded image into obj (a JSON object the caller owns):
+ * "width", "height", "channels" [{"name", "type"}], "data_window",
+ * "display_window", "pixels", and the perceptual hash when opts->pdq.
+ * Decoders call it once per part/page, then prov_record_add_image().
+ */
+PROV_API int prov_image_fingerprint(const struct prov_image *img,
+    const struct prov_fp_opts *opts, json_t *obj, struct prov_err *e);
+/* Appends obj (reference stolen) to rec's "images" with its "index"; the
+ * first image's "pixels" and "pdq" are also set at the record's top level. */
+PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
+/* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
+PROV_API const char *prov_sample_name(enum prov_sample type);
+
 /* (end of pixel hash) */
 
 /* ------------------------------------------------------------------- EXR */
