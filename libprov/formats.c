@@ -3,5 +3,6 @@
 #include "banned.h"
 
 const struct prov_format *const prov_formats[] = {
+	&prov_format_exr,
 	NULL
 };

@@ -302,6 +302,22 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * OpenEXR through OpenEXRCore, DWA through a small C++ shim.
  */
 
+/*
+ * The OpenEXR format module (libprov/fp_exr.c).  bid() answers 100 for the
+ * magic 76 2f 31 01.  fingerprint() adds to the record: "parts" (count),
+ * "meta" (every string attribute of every header, plus utcOffset, longitude,
+ * latitude, altitude, timeCode, framesPerSecond and keyCode in readable form;
+ * parts after the first add "part<N>.<name>" keys where they differ),
+ * "indicators" (owner, tz, location, time, software, host), and one entry of
+ * "images" per part: "name", "view", "views", "type" (scanlineimage,
+ * tiledimage, deepscanline), "compression", "chromaticities", the image
+ * description of prov_image_fingerprint() for flat parts (level 0 of
+ * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
+ * for tiled ones.  Limits (opts->limits.max_pixels) are checked before any
+ * allocation.  Reentrant: no global state, so -j workers may call it at once.
+ */
+extern const struct prov_format prov_format_exr;
+
 /* (end of EXR) */
 
 /* --------------------------------------------------- names and sequences */
