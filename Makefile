@@ -78,7 +78,7 @@ UNIT_OBJ = $(UNIT_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/harness.o
 LIBPROV = $(LIBOUT)/libprov.a
 HELPER  = $(OUT)/tests/prov-test
 
-.PHONY: all check test-run deps deps-bench demo install uninstall clean bench bench-bin fuzz lint
+.PHONY: all check test-run deps deps-bench demo demo-run bench-run install uninstall clean bench bench-bin fuzz lint
 .DELETE_ON_ERROR:
 
 all: $(LIBPROV) $(TOOLS)
@@ -131,7 +131,11 @@ test-run: all $(OUT)/tests/unit/unit $(HELPER)
 	PROV_BIN=$(abspath $(BINOUT)) PROV_UNIT=$(abspath $(OUT)/tests/unit/unit) \
 	PROV_TEST=$(abspath $(HELPER)) sh tests/run.sh
 
-demo: deps all
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# so on a bare machine they exist only after deps has installed the packages.
+demo: deps
+	$(MAKE) demo-run
+demo-run: all
 	PROV_BIN=$(abspath $(BINOUT)) sh examples/demo.sh
 
 deps:
@@ -148,7 +152,9 @@ $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
 bench-bin: $(BENCH_BIN)
-bench: deps-bench all bench-bin
+bench: deps-bench
+	$(MAKE) bench-run
+bench-run: all bench-bin
 	PROV_BENCH_BIN=$(abspath $(OUT)/bench) \
 	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh $(BENCH)
 
