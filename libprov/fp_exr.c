@@ -725,37 +725,203 @@ by_chan_name(const void *a, const void *b)
 	    ((const struct chan_order *)b)->name);
 }
 
+/* One decoded deep chunk (a scanline block or a tile), copied out of the
+ * reused decode pipeline. */
+struct deep_chunk {
+	int32_t w, h;
+	uint32_t *counts;		/* w * h, per pixel */
+	uint64_t *line;			/* h: samples of each row */
+	size_t *rowstart;		/* h: byte offset of each row in data */
+	unsigned char *data;
+	size_t len;
+};
+
+static void
+deep_chunk_release(struct deep_chunk *dc)
+{
+	free(dc->counts);
+	free(dc->line);
+	free(dc->rowstart);
+	free(dc->data);
+	memset(dc, 0, sizeof(*dc));
+}
+
+struct deep_state {
+	struct exr_call *st;
+	exr_context_t ctx;
+	const struct part_info *pi;
+	exr_decode_pipeline_t dec;
+	int started;
+	size_t sum_esize;
+	uint64_t budget;		/* bytes held at once */
+};
+
+/*
+ * Decodes one deep chunk into dc.  The sample count table is taken in the
+ * file's form (cumulative within each row) and differenced here: 3.1.5's
+ * EXR_DECODE_SAMPLE_COUNTS_AS_INDIVIDUAL leaves the table unfilled for
+ * uncompressed parts.
+ */
+static int
+deep_chunk(struct deep_state *ds, const exr_chunk_info_t *ci, struct deep_chunk *dc,
+    struct prov_err *e)
+{
+	struct exr_call *st = ds->st;
+	const struct part_info *pi = ds->pi;
+	exr_result_t rv;
+	uint64_t total = 0;
+	int32_t r, x;
+
+	if (ci->width < 1 || ci->height < 1)
+		return prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: empty deep chunk",
+		    st->name, pi->index);
+	/* The unpacked size of deep data comes from the file: bound it by what
+	 * the codecs can expand to (zlib ~1032:1) and by the budget before the
+	 * library allocates it. */
+	if (ci->unpacked_size > ds->budget ||
+	    ci->unpacked_size / 1100 > ci->packed_size + 65536)
+		return prov_seterr(e, PROV_FAILED, 0,
+		    "%s: EXR part %d: deep chunk claims %llu bytes unpacked from %llu",
+		    st->name, pi->index, (unsigned long long)ci->unpacked_size,
+		    (unsigned long long)ci->packed_size);
+	if (!ds->started) {
+		if ((rv = exr_decoding_initialize(ds->ctx, pi->index, ci, &ds->dec)) !=
+		    EXR_ERR_SUCCESS)
+			return exr_fail(st, rv, e, "decode");
+		ds->started = 1;
+		/* No channel pointers: decompress only; the samples are read
+		 * from the unpacked buffer. */
+		if ((rv = exr_decoding_choose_default_routines(ds->ctx, pi->index,
+		    &ds->dec)) != EXR_ERR_SUCCESS)
+			return exr_fail(st, rv, e, "decode");
+		ds->dec.unpack_and_convert_fn = NULL;
+	} else if ((rv = exr_decoding_update(ds->ctx, pi->index, ci, &ds->dec)) !=
+	    EXR_ERR_SUCCESS)
+		return exr_fail(st, rv, e, "decode");
+	if ((rv = exr_decoding_run(ds->ctx, pi->index, &ds->dec)) != EXR_ERR_SUCCESS)
+		return exr_fail(st, rv, e, "decode");
+	if (ds->dec.sample_count_table == NULL ||
+	    (ci->unpacked_size > 0 && ds->dec.unpacked_buffer == NULL))
+		return prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: deep chunk "
+		    "without data", st->name, pi->index);
+	dc->w = ci->width;
+	dc->h = ci->height;
+	dc->counts = prov_xcalloc((size_t)ci->width * (size_t)ci->height, sizeof(uint32_t));
+	dc->line = prov_xcalloc((size_t)ci->height, sizeof(uint64_t));
+	dc->rowstart = prov_xcalloc((size_t)ci->height, sizeof(size_t));
+	for (r = 0; r < ci->height; r++) {
+		int32_t prev = 0;
+		dc->rowstart[r] = (size_t)(total * ds->sum_esize);
+		for (x = 0; x < ci->width; x++) {
+			int32_t cum = ds->dec.sample_count_table[(size_t)r * (size_t)ci->width +
+			    (size_t)x];
+			if (cum < prev)
+				return prov_seterr(e, PROV_FAILED, 0,
+				    "%s: EXR part %d: bad deep sample count table",
+				    st->name, pi->index);
+			dc->counts[(size_t)r * (size_t)ci->width + (size_t)x] =
+			    (uint32_t)(cum - prev);
+			prev = cum;
+		}
+		dc->line[r] = (uint64_t)prev;
+		total += (uint64_t)prev;
+	}
+	if (ds->sum_esize && total > ci->unpacked_size / ds->sum_esize)
+		return prov_seterr(e, PROV_FAILED, 0,
+		    "%s: EXR part %d: deep samples exceed the chunk", st->name, pi->index);
+	dc->len = (size_t)(total * ds->sum_esize);
+	if (dc->len > 0) {
+		dc->data = prov_xmalloc(dc->len);
+		memcpy(dc->data, ds->dec.unpacked_buffer, dc->len);
+	}
+	return PROV_OK;
+}
+
+/*
+ * Hashes rows [0, h) of a band of chunks side by side (one chunk for
+ * scanlines, a row of tiles for tiled parts), as pixels-v1.md "Deep images"
+ * says: per row, the counts of every pixel, then each channel's samples.
+ * In a chunk each row holds its channels in file order, each channel's
+ * samples pixel by pixel.
+ */
+static void
+deep_hash_band(struct prov_sha256 *h, const struct deep_chunk *band, int n,
+    int32_t rows, const exr_attr_chlist_t *cl, const int *order, const size_t *esize)
+{
+	int32_t r;
+	int c, t, k;
+
+	for (r = 0; r < rows; r++) {
+		for (t = 0; t < n; t++)
+			prov_sha256_update(h, band[t].counts + (size_t)r * (size_t)band[t].w,
+			    (size_t)band[t].w * 4);	/* little-endian host */
+		for (c = 0; c < cl->num_channels; c++) {
+			int ch = order[c];
+			for (t = 0; t < n; t++) {
+				size_t off = band[t].rowstart[r];
+				for (k = 0; k < ch; k++)
+					off += (size_t)band[t].line[r] * esize[k];
+				if (band[t].line[r] > 0)
+					prov_sha256_update(h, band[t].data + off,
+					    (size_t)band[t].line[r] * esize[ch]);
+			}
+		}
+	}
+}
+
 static int
 deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
     const struct prov_fp_opts *opts, json_t *obj, struct prov_err *e)
 {
-	exr_decode_pipeline_t dec = EXR_DECODE_PIPELINE_INITIALIZER;
 	const exr_attr_chlist_t *cl = pi->chans;
+	struct deep_state ds;
 	struct chan_order *order = NULL;
+	struct deep_chunk *band = NULL;
 	struct prov_sha256 h;
 	unsigned char hash[PROV_SHA256_LEN];
 	char text[68];
-	size_t *esize = NULL, *offs = NULL, sum_esize = 0;
+	size_t *esize = NULL;
+	int *ord = NULL;
 	uint64_t total = 0;
+	int64_t y = 0, by, nbands, ntx = 1;
 	int32_t lpc = 0;
-	int64_t y;
-	int c, started = 0, rc = PROV_OK;
+	uint32_t tw = 0, th = 0;
+	int c, t, tiled = pi->storage == EXR_STORAGE_DEEP_TILED, rc = PROV_OK;
 	exr_result_t rv;
 	json_t *chans;
 
-	if (pi->storage == EXR_STORAGE_DEEP_TILED)
-		return prov_seterr(e, PROV_FAILED, 0,
-		    "%s: EXR part %d: deep tiled parts are not supported", st->name, pi->index);
 	if (cl->num_channels <= 0)
 		return prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: no channels",
 		    st->name, pi->index);
-	if ((rv = exr_get_scanlines_per_chunk(ctx, pi->index, &lpc)) != EXR_ERR_SUCCESS)
-		return exr_fail(st, rv, e, "header");
+	if (tiled) {
+		if ((rv = exr_get_tile_descriptor(ctx, pi->index, &tw, &th, NULL, NULL)) !=
+		    EXR_ERR_SUCCESS)
+			return exr_fail(st, rv, e, "header");
+		if (tw == 0 || th == 0)
+			return prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: bad tile size",
+			    st->name, pi->index);
+		ntx = (pi->width + tw - 1) / tw;
+		nbands = (pi->height + th - 1) / th;
+	} else {
+		if ((rv = exr_get_scanlines_per_chunk(ctx, pi->index, &lpc)) !=
+		    EXR_ERR_SUCCESS)
+			return exr_fail(st, rv, e, "header");
+		if (lpc < 1)
+			return prov_seterr(e, PROV_FAILED, 0,
+			    "%s: EXR part %d: bad chunk height", st->name, pi->index);
+		nbands = (pi->height + lpc - 1) / lpc;
+	}
 	if (prov_sha256_init(&h, e) != PROV_OK)
 		return PROV_FATAL;
+	memset(&ds, 0, sizeof(ds));
+	ds.st = st;
+	ds.ctx = ctx;
+	ds.pi = pi;
+	ds.budget = opts->limits.max_pixels * BYTES_PER_PIXEL_BUDGET;
 	order = prov_xcalloc((size_t)cl->num_channels, sizeof(*order));
+	ord = prov_xcalloc((size_t)cl->num_channels, sizeof(*ord));
 	esize = prov_xcalloc((size_t)cl->num_channels, sizeof(*esize));
-	offs = prov_xcalloc((size_t)cl->num_channels, sizeof(*offs));
+	band = prov_xcalloc((size_t)ntx, sizeof(*band));
 	chans = json_array();
 	for (c = 0; c < cl->num_channels; c++) {
 		const exr_attr_chlist_entry_t *ce = &cl->entries[c];
@@ -767,9 +933,11 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		order[c].index = c;
 		order[c].name = ce->name.str;
 		esize[c] = ce->pixel_type == EXR_PIXEL_HALF ? 2 : 4;
-		sum_esize += esize[c];
+		ds.sum_esize += esize[c];
 	}
 	qsort(order, (size_t)cl->num_channels, sizeof(*order), by_chan_name);
+	for (c = 0; c < cl->num_channels; c++)
+		ord[c] = order[c].index;
 
 	prov_sha256_update(&h, pixels_deep_magic, sizeof(pixels_deep_magic));
 	put_be32(&h, (uint32_t)pi->width);
@@ -780,106 +948,68 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	put_be32(&h, (uint32_t)pi->dw.max.y);
 	put_be32(&h, (uint32_t)cl->num_channels);
 	for (c = 0; c < cl->num_channels; c++) {
-		const exr_attr_chlist_entry_t *ce = &cl->entries[order[c].index];
+		const exr_attr_chlist_entry_t *ce = &cl->entries[ord[c]];
 		unsigned char desc[2] = { deep_type_code(ce->pixel_type),
-		    (unsigned char)(esize[order[c].index] * 8) };
+		    (unsigned char)(esize[ord[c]] * 8) };
+		json_t *o;
+
 		prov_sha256_update(&h, ce->name.str, strlen(ce->name.str) + 1);
 		prov_sha256_update(&h, desc, 2);
 		put_be32(&h, 1);
 		put_be32(&h, 1);
-		json_t *o = json_pack("{s:s,s:s}", "name", "", "type",
+		o = json_pack("{s:s,s:s}", "name", "", "type",
 		    prov_sample_name(sample_type(ce->pixel_type)));
 		prov_json_set_name(o, "name", ce->name.str, strlen(ce->name.str));
 		json_array_append_new(chans, o);
 	}
 
-	for (y = pi->dw.min.y; y <= pi->dw.max.y && rc == PROV_OK; y += lpc) {
-		exr_chunk_info_t ci;
-		const unsigned char *data;
-		const int32_t *counts;
-		size_t pos = 0, avail;
-		int32_t r, x;
+	for (by = 0; by < nbands && rc == PROV_OK; by++) {
+		int64_t width = 0, held = 0;
+		int32_t rows = 0;
 
-		if ((rv = exr_read_scanline_chunk_info(ctx, pi->index, (int)y, &ci)) !=
-		    EXR_ERR_SUCCESS) {
-			rc = exr_fail(st, rv, e, "chunk");
-			break;
-		}
-		if (ci.width != pi->width || ci.height < 1 ||
-		    ci.start_y + (int64_t)ci.height - 1 > pi->dw.max.y) {
-			rc = prov_seterr(e, PROV_FAILED, 0,
-			    "%s: EXR part %d: deep chunk outside the data window",
-			    st->name, pi->index);
-			break;
-		}
-		if (!started) {
-			if ((rv = exr_decoding_initialize(ctx, pi->index, &ci, &dec)) !=
-			    EXR_ERR_SUCCESS) {
-				rc = exr_fail(st, rv, e, "decode");
+		for (t = 0; t < ntx && rc == PROV_OK; t++) {
+			exr_chunk_info_t ci;
+
+			y = pi->dw.min.y + by * (tiled ? (int64_t)th : lpc);
+			rv = tiled ? exr_read_tile_chunk_info(ctx, pi->index, t, (int)by, 0, 0,
+			    &ci) : exr_read_scanline_chunk_info(ctx, pi->index, (int)y, &ci);
+			if (rv != EXR_ERR_SUCCESS) {
+				rc = exr_fail(st, rv, e, tiled ? "tile" : "chunk");
 				break;
 			}
-			started = 1;
-			dec.decode_flags |= EXR_DECODE_SAMPLE_COUNTS_AS_INDIVIDUAL;
-			/* No channel pointers: decompress only, the samples are
-			 * read from the unpacked buffer below. */
-			if ((rv = exr_decoding_choose_default_routines(ctx, pi->index,
-			    &dec)) != EXR_ERR_SUCCESS) {
-				rc = exr_fail(st, rv, e, "decode");
+			if ((rc = deep_chunk(&ds, &ci, &band[t], e)) != PROV_OK)
 				break;
-			}
-			dec.unpack_and_convert_fn = NULL;
-		} else if ((rv = exr_decoding_update(ctx, pi->index, &ci, &dec)) !=
-		    EXR_ERR_SUCCESS) {
-			rc = exr_fail(st, rv, e, "decode");
-			break;
-		}
-		if ((rv = exr_decoding_run(ctx, pi->index, &dec)) != EXR_ERR_SUCCESS) {
-			rc = exr_fail(st, rv, e, "decode");
-			break;
-		}
-		counts = dec.sample_count_table;
-		data = ci.unpacked_size > 0 ? dec.unpacked_buffer : NULL;
-		avail = (size_t)ci.unpacked_size;
-		if (counts == NULL || (avail > 0 && data == NULL)) {
-			rc = prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: deep chunk "
-			    "without data", st->name, pi->index);
-			break;
-		}
-		/* Per line: the counts, then each channel's samples in name
-		 * order; in the chunk, each line holds its channels in file
-		 * order, each channel's samples pixel by pixel. */
-		for (r = 0; r < ci.height && rc == PROV_OK; r++) {
-			uint64_t line = 0;
-			for (x = 0; x < ci.width; x++) {
-				int32_t n = counts[(size_t)r * (size_t)ci.width + (size_t)x];
-				uint32_t le = (uint32_t)n;
-				if (n < 0) {
-					rc = prov_seterr(e, PROV_FAILED, 0,
-					    "%s: EXR part %d: negative sample count",
-					    st->name, pi->index);
-					break;
-				}
-				prov_sha256_update(&h, &le, 4);	/* little-endian host */
-				line += (uint64_t)n;
-			}
-			if (rc != PROV_OK)
-				break;
-			if (line > (avail - pos) / (sum_esize ? sum_esize : 1)) {
+			if (t > 0 && band[t].h != rows) {
 				rc = prov_seterr(e, PROV_FAILED, 0,
-				    "%s: EXR part %d: deep samples exceed the chunk",
+				    "%s: EXR part %d: deep tiles of one row differ in height",
 				    st->name, pi->index);
 				break;
 			}
-			for (c = 0; c < cl->num_channels; c++) {
-				offs[c] = pos;
-				pos += (size_t)line * esize[c];
+			rows = band[t].h;
+			width += band[t].w;
+			held += (int64_t)band[t].len;
+			if ((uint64_t)held > ds.budget) {
+				rc = prov_seterr(e, PROV_FAILED, 0,
+				    "%s: EXR part %d: deep samples exceed the decoding budget",
+				    st->name, pi->index);
+				break;
 			}
-			for (c = 0; c < cl->num_channels; c++) {
-				int k = order[c].index;
-				prov_sha256_update(&h, data + offs[k], (size_t)line * esize[k]);
-			}
-			total += line;
 		}
+		if (rc == PROV_OK && (width != pi->width ||
+		    y + rows - 1 > pi->dw.max.y)) {
+			rc = prov_seterr(e, PROV_FAILED, 0,
+			    "%s: EXR part %d: deep chunks do not cover the data window",
+			    st->name, pi->index);
+		}
+		if (rc == PROV_OK) {
+			int32_t r;
+			deep_hash_band(&h, band, (int)ntx, rows, cl, ord, esize);
+			for (t = 0; t < ntx; t++)
+				for (r = 0; r < rows; r++)
+					total += band[t].line[r];
+		}
+		for (t = 0; t < ntx; t++)
+			deep_chunk_release(&band[t]);
 	}
 	if (rc == PROV_OK) {
 		prov_sha256_final(&h, hash);
@@ -894,15 +1024,15 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		json_object_set_new(obj, "samples", json_integer((json_int_t)total));
 		json_object_set_new(obj, "pixels", json_string(text));
 	}
-	(void)opts;
 out:
 	json_decref(chans);
-	if (started)
-		exr_decoding_destroy(ctx, &dec);
+	if (ds.started)
+		exr_decoding_destroy(ctx, &ds.dec);
 	prov_sha256_release(&h);
 	free(order);
+	free(ord);
 	free(esize);
-	free(offs);
+	free(band);
 	return rc;
 }
 

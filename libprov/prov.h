@@ -310,7 +310,7 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * parts after the first add "part<N>.<name>" keys where they differ),
  * "indicators" (owner, tz, location, time, software, host), and one entry of
  * "images" per part: "name", "view", "views", "type" (scanlineimage,
- * tiledimage, deepscanline), "compression", "chromaticities", the image
+ * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
  * description of prov_image_fingerprint() for flat parts (level 0 of
  * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
  * for tiled ones.  Limits (opts->limits.max_pixels) are checked before any

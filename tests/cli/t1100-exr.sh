@@ -145,6 +145,33 @@ test_expect_success 'data window and display window are recorded apart' '
 	pixels zip.exr >a && pixels window.exr >b && ! test_cmp a b >/dev/null
 '
 
+test_expect_success 'DWAA/DWAB decode as the C++ library decodes them' '
+	for f in comp_dwaa_v1 comp_dwab_v2; do
+		oiiotool "$CORPUS/exr/openexr/$f.exr" -d half --compression none -o $f-none.exr &&
+		pixels "$CORPUS/exr/openexr/$f.exr" >a &&
+		pixels $f-none.exr >b &&
+		test_cmp a b || return 1
+	done &&
+	oiiotool zip.exr -d half --tile 32 32 --compression dwaa -o dwatiled.exr &&
+	oiiotool dwatiled.exr -d half --compression none -o dwatiled-none.exr &&
+	pixels dwatiled.exr >a && pixels dwatiled-none.exr >b && test_cmp a b &&
+	test "$(field dwatiled.exr "r[\"images\"][0][\"compression\"]")" = dwaa
+'
+
+test_expect_success 'deep: one hash across compressions, scanlines and tiles' '
+	for c in none zips zip; do
+		oiiotool "$CORPUS/exr/openexr/11.deep.exr" --compression $c -o deep-$c.exr || return 1
+	done &&
+	oiiotool "$CORPUS/exr/openexr/11.deep.exr" --tile 64 64 --compression zips -o deep-tiled.exr &&
+	pixels deep-none.exr >expect &&
+	for f in deep-zips deep-zip deep-tiled; do
+		pixels $f.exr >actual && test_cmp expect actual || return 1
+	done &&
+	test "$(field deep-tiled.exr "r[\"images\"][0][\"type\"], r[\"images\"][0][\"samples\"]")" = "deeptile 6056" &&
+	pixels "$CORPUS/exr/openexr/11.deep.exr" >orig &&
+	! test_cmp expect orig >/dev/null
+'
+
 test_expect_success 'the pixel limit refuses a large image before decoding' '
 	test_must_fail --status=1 prov-test exr_fp -m 1000 zip.exr >out 2>err &&
 	grep -q "exceeds the limit of 1000 pixels" err &&
