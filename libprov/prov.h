@@ -338,8 +338,88 @@ extern const struct prov_format prov_format_exr;
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
 /*
- * Leaf and node hashes, roots, inclusion and consistency proofs.
+ * Leaf and node hashes, roots, inclusion and consistency proofs, exactly as
+ * RFC 6962 / RFC 9162 define them: leaf = SHA-256(0x00 || data), node =
+ * SHA-256(0x01 || left || right), a tree of n leaves split at the largest
+ * power of two smaller than n.  The root of the empty tree is SHA-256("").
  */
+#define PROV_HASH_LEN 32
+
+PROV_API void prov_merkle_leaf_hash(const void *data, size_t len, unsigned char out[PROV_HASH_LEN]);
+PROV_API void prov_merkle_node_hash(const unsigned char left[PROV_HASH_LEN],
+    const unsigned char right[PROV_HASH_LEN], unsigned char out[PROV_HASH_LEN]);
+
+/*
+ * Called for every perfect subtree a new leaf completes: the leaf itself
+ * (level 0) and each full subtree of 2^level leaves it closes, which starts
+ * at leaf index << level.  A store that keeps these can answer any root or
+ * proof with O(log n) lookups.
+ */
+typedef void (*prov_merkle_node_fn)(void *ctx, unsigned level, uint64_t index,
+    const unsigned char hash[PROV_HASH_LEN]);
+
+/*
+ * A streaming tree builder: O(log n) memory (the compact range of the
+ * perfect subtrees so far).  Caller-allocated; add and root cannot fail.
+ */
+struct prov_merkle {
+	uint64_t size;
+	unsigned char nodes[64][PROV_HASH_LEN];	/* nodes[l] valid when bit l of size is set */
+	prov_merkle_node_fn on_node;		/* optional */
+	void *on_node_ctx;
+};
+PROV_API void prov_merkle_init(struct prov_merkle *m, prov_merkle_node_fn on_node, void *ctx);
+PROV_API void prov_merkle_add(struct prov_merkle *m, const unsigned char leaf_hash[PROV_HASH_LEN]);
+PROV_API void prov_merkle_root(const struct prov_merkle *m, unsigned char out[PROV_HASH_LEN]);
+PROV_API void prov_merkle_release(struct prov_merkle *m);
+
+/*
+ * A source of perfect-subtree hashes: the hash of the 2^level leaves
+ * starting at leaf index << level (level 0: the leaf hashes).  Returns
+ * PROV_OK, or an error in e (a missing node in a damaged store).
+ */
+typedef int (*prov_merkle_get_fn)(void *ctx, unsigned level, uint64_t index,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+
+/* Root of the first size leaves. */
+PROV_API int prov_merkle_root_at(prov_merkle_get_fn get, void *ctx, uint64_t size,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+/* Inclusion proof of leaf index in the tree of size leaves, appended to proof
+ * as concatenated 32-byte hashes (RFC 9162 2.1.3.1 order). */
+PROV_API int prov_merkle_inclusion_proof(prov_merkle_get_fn get, void *ctx, uint64_t index,
+    uint64_t size, struct prov_buf *proof, struct prov_err *e);
+/* Consistency proof between sizes size1 <= size2 (RFC 9162 2.1.4.1). */
+PROV_API int prov_merkle_consistency_proof(prov_merkle_get_fn get, void *ctx, uint64_t size1,
+    uint64_t size2, struct prov_buf *proof, struct prov_err *e);
+
+/*
+ * Verifiers (RFC 9162 2.1.3.2 and 2.1.4.2).  proof is proof_len bytes of
+ * concatenated hashes; roots are compared as byte strings of the given
+ * lengths.  Return PROV_OK when the proof holds, else PROV_FAILED.
+ */
+PROV_API int prov_merkle_verify_inclusion(uint64_t index, uint64_t size,
+    const unsigned char leaf_hash[PROV_HASH_LEN], const unsigned char *proof, size_t proof_len,
+    const unsigned char *root, size_t root_len);
+PROV_API int prov_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+    const unsigned char *root1, size_t root1_len, const unsigned char *root2, size_t root2_len,
+    const unsigned char *proof, size_t proof_len);
+
+/*
+ * A whole tree in memory (every perfect subtree, about 2 x 32 bytes per
+ * leaf), for those who recompute everything from the leaves, such as an
+ * auditor.  prov_merkle_tree_get is a prov_merkle_get_fn over it (ctx = tree).
+ */
+struct prov_merkle_tree {
+	uint64_t size;
+	unsigned nlevels;
+	unsigned char *levels[64];	/* levels[l]: size >> l hashes */
+	uint64_t alloc[64];
+};
+PROV_API void prov_merkle_tree_init(struct prov_merkle_tree *t);
+PROV_API void prov_merkle_tree_add(struct prov_merkle_tree *t, const unsigned char leaf_hash[PROV_HASH_LEN]);
+PROV_API int prov_merkle_tree_get(void *tree, unsigned level, uint64_t index,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+PROV_API void prov_merkle_tree_release(struct prov_merkle_tree *t);
 
 /* (end of Merkle (RFC 6962)) */
 
@@ -348,6 +428,12 @@ extern const struct prov_format prov_format_exr;
  * Ed25519 keys and key files, C2SP signed notes, tlog checkpoints,
  * cosignatures, canonical JSON.
  */
+
+/* Standard base64 (RFC 4648, with padding), appended to out. */
+PROV_API void prov_base64_encode(const void *data, size_t len, struct prov_buf *out);
+/* Strict decoding (padding required, no white space) appended to out;
+ * returns 0, or -1 on any invalid input (out then holds no new bytes). */
+PROV_API int prov_base64_decode(const char *text, size_t len, struct prov_buf *out);
 
 /* (end of keys, signed notes, checkpoints) */
 
