@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <vector>
 
 #include <ImfChannelList.h>
@@ -28,21 +29,22 @@ namespace {
 
 class MemStream : public Imf::IStream {
 public:
-	explicit MemStream(const std::vector<char> &d)
-	    : Imf::IStream("<memory>"), d_(d), pos_(0) {}
+	MemStream(const char *d, size_t len)
+	    : Imf::IStream("<memory>"), d_(d), len_(len), pos_(0) {}
 	bool read(char c[], int n) override
 	{
-		if (n < 0 || pos_ + (size_t)n > d_.size())
+		if (n < 0 || pos_ + (size_t)n > len_)
 			throw Iex::InputExc("unexpected end of file");
-		std::memcpy(c, d_.data() + pos_, (size_t)n);
+		std::memcpy(c, d_ + pos_, (size_t)n);
 		pos_ += (size_t)n;
-		return pos_ < d_.size();
+		return pos_ < len_;
 	}
 	uint64_t tellg() override { return pos_; }
 	void seekg(uint64_t p) override { pos_ = (size_t)p; }
 
 private:
-	const std::vector<char> &d_;
+	const char *d_;
+	size_t len_;
 	size_t pos_;
 };
 
@@ -65,13 +67,16 @@ main(int argc, char **argv)
 			return 2;
 		}
 		std::fseek(fp, 0, SEEK_END);
-		std::vector<char> data((size_t)std::ftell(fp));
+		size_t len = (size_t)std::ftell(fp);
+		/* new char[] leaves the memory untouched, as malloc does in the
+		 * Core decoder: no zero-filling pass to measure. */
+		std::unique_ptr<char[]> data(new char[len ? len : 1]);
 		std::rewind(fp);
-		if (std::fread(data.data(), 1, data.size(), fp) != data.size())
+		if (std::fread(data.get(), 1, len, fp) != len)
 			return 2;
 		std::fclose(fp);
 		try {
-			MemStream s(data);
+			MemStream s(data.get(), len);
 			Imf::MultiPartInputFile file(s, threads);
 			for (int p = 0; p < file.parts(); p++) {
 				Imf::InputPart in(file, p);
@@ -82,15 +87,15 @@ main(int argc, char **argv)
 				const Imath::Box2i &dw = h.dataWindow();
 				size_t w = (size_t)(dw.max.x - dw.min.x + 1);
 				size_t hh = (size_t)(dw.max.y - dw.min.y + 1);
-				std::vector<std::vector<char>> planes;
+				std::vector<std::unique_ptr<char[]>> planes;
 				Imf::FrameBuffer fb;
 				for (auto c = h.channels().begin(); c != h.channels().end(); ++c) {
 					size_t es = c.channel().type == Imf::HALF ? 2 : 4;
 					size_t cols = w / c.channel().xSampling;
 					size_t rows = hh / c.channel().ySampling;
-					planes.emplace_back(cols * rows * es);
+					planes.emplace_back(new char[cols * rows * es]);
 					fb.insert(c.name(), Imf::Slice::Make(c.channel().type,
-					    planes.back().data(), dw, es, cols * es,
+					    planes.back().get(), dw, es, cols * es,
 					    c.channel().xSampling, c.channel().ySampling));
 				}
 				in.setFrameBuffer(fb);
