@@ -147,7 +147,11 @@ deps-bench: deps
 # Benchmarks: every bench/bench-*.sh, or BENCH=name for one.  The small
 # programs under bench/ (bare decoders to compare with) go to $(OUT)/bench.
 BENCH_SRC = $(sort $(wildcard bench/*.c))
-BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+BENCH_CXX = $(sort $(wildcard bench/*.cpp))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%) $(BENCH_CXX:bench/%.cpp=$(OUT)/bench/%)
+$(OUT)/bench/%: bench/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)

@@ -1,5 +1,6 @@
 /*
- * exr_dwa.cpp: DWAA/DWAB decoding through the OpenEXR C++ library.
+ * exr_dwa.cpp: DWAA/DWAB (and PIZ, subsampled) decoding through the OpenEXR
+ * C++ library.
  *
  * OpenEXRCore 3.1.5 (Debian 12) answers EXR_ERR_FEATURE_NOT_IMPLEMENTED for
  * DWA parts; the C++ library of the same release decodes them.  This file is

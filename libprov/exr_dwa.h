@@ -1,6 +1,8 @@
 /*
  * exr_dwa.h: the C face of the one C++ file (exr_dwa.cpp), which decodes the
- * parts OpenEXRCore 3.1.5 cannot (DWAA, DWAB) with the OpenEXR C++ library.
+ * parts OpenEXRCore 3.1.5 cannot (DWAA, DWAB), and those the C++ library
+ * decodes faster or more faithfully (PIZ, subsampled channels; see use_cxx()
+ * in fp_exr.c), with the OpenEXR C++ library.
  * Internal to libprov: not API.
  */
 #ifndef PROV_EXR_DWA_H

@@ -5,18 +5,19 @@
  * memory, every part of the file becoming one image of the record: scanline
  * and tiled parts decode into a struct prov_image (level 0 of mip/rip maps),
  * deep parts are hashed as they stream (schemas/pixels-v1.md, "Deep
- * images").  DWAA/DWAB parts, which OpenEXRCore 3.1.5 cannot decompress, go
- * through the C++ library (exr_dwa.cpp) once Core has validated the header
- * and every chunk of the part.
+ * images").  DWAA/DWAB parts, which OpenEXRCore 3.1.5 cannot decompress,
+ * PIZ parts (faster there) and subsampled parts go through the C++ library
+ * (exr_dwa.cpp, see use_cxx()) once Core has validated the header and every
+ * chunk of the part.
  *
- * Speed.  Each part is decoded chunk by chunk on the calling thread with one
- * decode pipeline reused for every chunk (its buffers are allocated once),
- * straight into the planar channel buffers of the image, so no chunk is
- * copied twice.  OpenEXRCore has no threads of its own; decoding the chunks
- * of one file on several threads would help a single large file, but prov-fp
- * runs one file per -j worker, where extra threads only add hand-offs.  The
- * C++ library's thread pool is left at zero threads for the same reason.
- * bench/bench-exr.sh measures this against the bare decoders.
+ * Speed.  Core parts are decoded chunk by chunk on the calling thread with
+ * one decode pipeline reused for every chunk (its buffers are allocated
+ * once), straight into the planar channel buffers of the image.  OpenEXRCore
+ * has no threads of its own; decoding the chunks of one file on several
+ * threads helps a single large file, but prov-fp runs one file per -j
+ * worker, where extra threads only add hand-offs.  The C++ library's thread
+ * pool is left at zero threads for the same reason.  bench/bench-exr.sh
+ * measures all of this against the bare decoders.
  *
  * No global state: every error message goes through the per-call struct
  * exr_call (the context's user data), so -j workers can run concurrently.
@@ -514,8 +515,38 @@ decode_tiles(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	return rc;
 }
 
+/*
+ * Which parts go to the C++ library (after Core has validated every chunk):
+ * - DWAA/DWAB, which Core 3.1.5 cannot decode;
+ * - PIZ, which the C++ library of the same release decodes 1.5-2 times
+ *   faster on one core (bench/bench-exr.sh, 1080p RGBA half: 0.8-0.9 CPU-s
+ *   per 6 frames against 1.3-1.75 through Core); for NONE, RLE, ZIPS, ZIP,
+ *   PXR24, B44 and B44A the bare decoders are within 10% of each other and
+ *   Core, the better-hardened reader, is kept;
+ * - parts with subsampled channels (Y/RY/BY), which Core 3.1.5 decodes
+ *   differently from the C++ library for some codecs (comp_b44.exr; see
+ *   OpenEXR issue 1137), the C++ library being the reference reader.
+ * Neither library's threads are used: prov-fp decodes one file per -j
+ * worker, and two workers beat one file on two threads (bare_exr -t 2,
+ * bare_exr_cxx -t 2 gain nothing once both cores are busy).
+ */
 static int
-decode_dwa(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
+use_cxx(const struct part_info *pi)
+{
+	int c;
+
+	if (pi->comp == EXR_COMPRESSION_DWAA || pi->comp == EXR_COMPRESSION_DWAB ||
+	    pi->comp == EXR_COMPRESSION_PIZ)
+		return 1;
+	for (c = 0; c < pi->chans->num_channels; c++)
+		if (pi->chans->entries[c].x_sampling != 1 ||
+		    pi->chans->entries[c].y_sampling != 1)
+			return 1;
+	return 0;
+}
+
+static int
+decode_cxx(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
     struct prov_image *img, struct prov_err *e)
 {
 	struct prov_exr_dwa_chan *dc;
@@ -680,8 +711,8 @@ flat_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		    st->name, pi->index);
 		goto out;
 	}
-	if (pi->comp == EXR_COMPRESSION_DWAA || pi->comp == EXR_COMPRESSION_DWAB)
-		rc = decode_dwa(st, ctx, pi, &img, e);
+	if (use_cxx(pi))
+		rc = decode_cxx(st, ctx, pi, &img, e);
 	else if (pi->storage == EXR_STORAGE_TILED)
 		rc = decode_tiles(st, ctx, pi, &img, 0, e);
 	else
