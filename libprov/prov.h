@@ -435,6 +435,112 @@ PROV_API void prov_base64_encode(const void *data, size_t len, struct prov_buf *
  * returns 0, or -1 on any invalid input (out then holds no new bytes). */
 PROV_API int prov_base64_decode(const char *text, size_t len, struct prov_buf *out);
 
+/*
+ * An Ed25519 key as the C2SP signed-note spec names it: a name (no space,
+ * no '+'), a type byte (0x01 for signers, 0x04 for cosigners/witnesses), the
+ * 32-byte public key and, for a private key, its 32-byte seed.  The key ID
+ * is the first 4 bytes of SHA-256(name || "\n" || type || public key).
+ * Caller-allocated; prov_key_release() wipes the seed and frees the cached
+ * OpenSSL key, which makes repeated signing and verifying cheap.  A key is
+ * used by one thread at a time.
+ */
+#define PROV_KEY_SIGNER 0x01
+#define PROV_KEY_COSIGNER 0x04
+#define PROV_SIG_LEN 64
+struct prov_key {
+	char name[256];
+	unsigned char type;
+	unsigned char pub[32];
+	unsigned char seed[32];
+	int has_private;
+	unsigned char id[4];
+	void *pkey;			/* EVP_PKEY, created on first use */
+};
+PROV_API void prov_key_init(struct prov_key *k);
+PROV_API void prov_key_release(struct prov_key *k);
+/* A new random key of the given type. */
+PROV_API int prov_key_generate(struct prov_key *k, const char *name, unsigned char type,
+    struct prov_err *e);
+/* Writes the private key file: created 0600, never over an existing file
+ * or through a symlink; text "PRIVATE+KEY+name+id+base64(type || seed)". */
+PROV_API int prov_key_write_private(const struct prov_key *k, const char *path,
+    struct prov_err *e);
+/* Reads a private key file; refuses one that group or others can access,
+ * a symlink, or anything that is not exactly one key line. */
+PROV_API int prov_key_read_private(struct prov_key *k, const char *path, struct prov_err *e);
+/* Parses the private key text form (as written above). */
+PROV_API int prov_key_parse_private(struct prov_key *k, const char *text, size_t len,
+    struct prov_err *e);
+/* Appends the verifier key text "name+id+base64(type || public key)". */
+PROV_API void prov_vkey_format(const struct prov_key *k, struct prov_buf *out);
+/* Parses verifier key text (the base64 part may itself hold '+'). */
+PROV_API int prov_vkey_parse(struct prov_key *k, const char *text, size_t len,
+    struct prov_err *e);
+/* Ed25519 signature of msg; needs a private key. */
+PROV_API int prov_sign(struct prov_key *k, const void *msg, size_t len,
+    unsigned char sig[PROV_SIG_LEN], struct prov_err *e);
+/* PROV_OK when sig is k's signature of msg, else PROV_FAILED. */
+PROV_API int prov_verify(struct prov_key *k, const void *msg, size_t len,
+    const unsigned char sig[PROV_SIG_LEN]);
+
+/*
+ * C2SP signed notes (signed-note v1.0.0): the text (valid UTF-8, no control
+ * characters but newline, ending in a newline), a blank line, then one line
+ * per signature: U+2014, a space, the key name, a space, and
+ * base64(key ID || signature).  A cosigner's (type 0x04, tlog-cosignature
+ * v1.0.1) signature is base64(key ID || 8-byte big-endian time || signature)
+ * over "cosignature/v1\ntime <seconds>\n" followed by the text.
+ */
+/* Signs text with k, appending the whole note to out.  A cosigner key
+ * signs with the given time (seconds since the epoch); others ignore it. */
+PROV_API int prov_note_sign(const char *text, size_t len, struct prov_key *k, uint64_t time,
+    struct prov_buf *out, struct prov_err *e);
+/* Appends k's signature line for a note whose text is given to an
+ * existing note (out holds the note). */
+PROV_API int prov_note_add_signature(struct prov_buf *note, struct prov_key *k,
+    uint64_t time, struct prov_err *e);
+
+struct prov_note_result {
+	size_t text_len;		/* the text is note[0..text_len) */
+	unsigned nverified;		/* known keys whose signature verified */
+	int verified[16];		/* per known key (first 16): 1 verified */
+	uint64_t cosigned_at[16];	/* per known cosigner key: its time */
+	unsigned nunknown;		/* signatures by keys not given */
+};
+/*
+ * Verifies a note against known keys (up to 16).  Signatures by unknown
+ * keys are counted and ignored.  Returns PROV_OK when at least one known key
+ * verified and none failed; PROV_FAILED (e names the key or the defect)
+ * when a known key's signature fails, none verifies, or the note is
+ * malformed.
+ */
+PROV_API int prov_note_verify(const char *note, size_t len, struct prov_key *const *known,
+    size_t nknown, struct prov_note_result *res, struct prov_err *e);
+
+/* C2SP tlog-checkpoint v1.0.0: origin line, tree size, base64 root hash. */
+struct prov_checkpoint {
+	char origin[256];
+	uint64_t size;
+	unsigned char root[32];
+};
+/* Appends the checkpoint text (three lines, no extension lines). */
+PROV_API void prov_checkpoint_format(const struct prov_checkpoint *c, struct prov_buf *out);
+/* Parses checkpoint text (a note's text part); extension lines are allowed
+ * and ignored; size must be decimal without leading zeros. */
+PROV_API int prov_checkpoint_parse(struct prov_checkpoint *c, const char *text, size_t len,
+    struct prov_err *e);
+
+/*
+ * Canonical JSON (schemas/canonical-json.md): RFC 8785 restricted to
+ * integers.  Object members sorted by the UTF-16 code units of their names,
+ * no white space, strings escaped only where JSON requires.  Fails on real
+ * numbers and on integers beyond +/-(2^53 - 1).
+ */
+PROV_API int prov_cjson_encode(const json_t *v, struct prov_buf *out, struct prov_err *e);
+/* Parses text (refusing duplicate keys) and checks it is canonical; on
+ * success stores the parsed value in *out when out is not NULL. */
+PROV_API int prov_cjson_check(const char *text, size_t len, json_t **out, struct prov_err *e);
+
 /* (end of keys, signed notes, checkpoints) */
 
 /* ---------------------------------------------------------------- ledger */
