@@ -329,10 +329,17 @@ collect_meta(exr_const_context_t ctx, int nparts, json_t *meta, json_t *ind)
 				continue;
 			if (p > 0)
 				prov_buf_addf(&key, "part%d.", p);
-			prov_buf_addstr(&key, a->name);
-			/* Attribute names are file bytes too. */
-			if (prov_utf8_valid(key.buf, key.len))
-				meta_attr(meta, ind, a, key.buf);
+			/* Attribute names are file bytes too: one that is not
+			 * UTF-8 is kept as "bytes:<hex>". */
+			if (prov_utf8_valid(a->name, strlen(a->name))) {
+				prov_buf_addstr(&key, a->name);
+			} else {
+				char *hex = prov_xmalloc(2 * strlen(a->name) + 1);
+				prov_hex((const unsigned char *)a->name, strlen(a->name), hex);
+				prov_buf_addf(&key, "bytes:%s", hex);
+				free(hex);
+			}
+			meta_attr(meta, ind, a, key.buf);
 			prov_buf_release(&key);
 		}
 	}

@@ -8,6 +8,10 @@
 pixels() {
 	prov-test exr_fp "$1" | "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["pixels"])'
 }
+# test_json_ok FILE: every line is JSON (jansson wrote valid UTF-8).
+test_json_ok() {
+	"$PYTHON" -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]' "$1"
+}
 # field FILE EXPR: a Python expression over the record r.
 field() {
 	prov-test exr_fp "$1" | "$PYTHON" -c "import json,sys; r=json.load(sys.stdin); print($2)"
@@ -111,6 +115,15 @@ test_expect_success 'metadata never changes the pixel hash, and is recorded' '
 	test "$(field attr.exr "r[\"meta\"][\"nuke/script\"]")" = "/home/kim/shots/sh010.nk" &&
 	field meta.exr "sorted(i[\"type\"] for i in r[\"indicators\"])" >ind &&
 	grep -q "owner" ind && grep -q "tz" ind && grep -q "location" ind && grep -q "time" ind
+'
+
+test_expect_success 'strings that are not UTF-8 are kept losslessly' '
+	exrstdattr -comments "$(printf "\\261\\350\\301\\366\\277\\354")" -owner "$(printf "caf\\351")" zip.exr cp949.exr &&
+	prov-test exr_fp cp949.exr >out &&
+	test_json_ok out &&
+	test "$(field cp949.exr "r[\"meta\"][\"comments_bytes\"]")" = b1e8c1f6bfec &&
+	test "$(field cp949.exr "r[\"meta\"][\"owner_bytes\"]")" = 636166e9 &&
+	test "$(field cp949.exr "[i for i in r[\"indicators\"] if i[\"type\"] == \"owner\"][0][\"value_bytes\"]")" = 636166e9
 '
 
 test_expect_success 'one changed sample changes the pixel hash' '
