@@ -1,4 +1,5 @@
 /* t_exr.c: the OpenEXR format module on real files of the corpus. */
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "test.h"
@@ -258,4 +259,64 @@ DEFINE_TEST(test_exr_limits_and_bad_input)
 	assert_eq_int(fp_file("bad/exr/openexr/comp_early_eof_piz.exr", 0, &rec, &e),
 	    PROV_FAILED);
 	prov_record_release(&rec);
+}
+
+/* Two threads fingerprinting at once (Core and C++ paths, and a failing
+ * file) give what one thread gives: no shared state between calls. */
+struct par_job {
+	const char *rel;
+	char pixels[300];	/* the hash, or the error message */
+	int rc, rounds;
+};
+
+static void *
+par_run(void *arg)
+{
+	struct par_job *j = arg;
+	int i;
+
+	for (i = 0; i < j->rounds; i++) {
+		struct prov_record rec;
+		struct prov_err e;
+		const char *p;
+
+		j->rc = fp_file(j->rel, 0, &rec, &e);
+		p = top_pixels(&rec);
+		if (i == 0)
+			snprintf(j->pixels, sizeof(j->pixels), "%s", p ? p : e.msg);
+		else if (strcmp(j->pixels, p ? p : e.msg) != 0)
+			j->rc = -2;
+		prov_record_release(&rec);
+	}
+	return NULL;
+}
+
+DEFINE_TEST(test_exr_concurrent_calls)
+{
+	struct par_job jobs[3] = {
+		{ "exr/openexr/comp_zip.exr", "", 0, 4 },
+		{ "exr/openexr/comp_dwab_v1.exr", "", 0, 4 },
+		{ "bad/exr/openexr/comp_bad_pos_bounds_piz.exr", "", 0, 4 },
+	};
+	struct par_job alone[3];
+	pthread_t t[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		alone[i] = jobs[i];
+		alone[i].rounds = 1;
+		par_run(&alone[i]);
+	}
+	for (i = 0; i < 3; i++)
+		assert_eq_int(pthread_create(&t[i], NULL, par_run, &jobs[i]), 0);
+	for (i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < 3; i++) {
+		failure("%s", jobs[i].rel);
+		assert_eq_int(jobs[i].rc, alone[i].rc);
+		assert_eq_str(jobs[i].pixels, alone[i].pixels);
+	}
+	assert_eq_int(jobs[0].rc, PROV_OK);
+	assert_eq_int(jobs[1].rc, PROV_OK);
+	assert_eq_int(jobs[2].rc, PROV_FAILED);
 }
