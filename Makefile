@@ -89,6 +89,13 @@ $(OUT)/%.o: %.c
 
 $(OUT)/libprov/pdq.o: ALL_CFLAGS += $(EXACT_FP)
 
+# The ledger executes schemas/ledger.sql itself: one source for both.
+$(OUT)/gen/ledger_sql.h: schemas/ledger.sql
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(OUT)/libprov/ledger.o: $(OUT)/gen/ledger_sql.h
+$(OUT)/libprov/ledger.o: ALL_CFLAGS += -I$(OUT)/gen
+
 $(OUT)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<

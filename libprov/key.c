@@ -283,7 +283,7 @@ prov_key_read_private(struct prov_key *k, const char *path, struct prov_err *e)
 	rc = prov_key_parse_private(k, text, len, e);
 	OPENSSL_cleanse(text, sizeof(text));
 	if (rc != PROV_OK)
-		return prov_seterr(e, rc, 0, "%s: %s", path, e ? e->msg : "bad key");
+		return e ? prov_err_prefix(e, "%s", path) : rc;
 	return PROV_OK;
 }
 

@@ -50,6 +50,10 @@ struct prov_err {
 PROV_API int prov_seterr(struct prov_err *e, enum prov_status code, int sys_errno,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 PROV_API void prov_err_clear(struct prov_err *e);
+/* Prepends "<formatted prefix>: " to e's message (e may be NULL); returns
+ * e's code. */
+PROV_API int prov_err_prefix(struct prov_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "ok", "warning", "failed", "fatal". */
 PROV_API const char *prov_strstatus(enum prov_status code);
 PROV_API const char *prov_version(void);
@@ -546,7 +550,68 @@ PROV_API int prov_cjson_check(const char *text, size_t len, json_t **out, struct
 /* ---------------------------------------------------------------- ledger */
 /*
  * The SQLite ledger: entries, appends, queries, export and import.
+ *
+ * Every entry is canonical JSON of {"seq", "time", "type", "author", "key",
+ * "body", "sig"} (schemas/entry.schema.json); "sig" is the Ed25519
+ * signature by "key" over the canonical JSON of the object without "sig".
+ * The entry bytes are the Merkle leaf data and the lines of an export.
+ * Entry 0 is "init": the origin and the operator's verifier key.
  */
+struct prov_ledger;
+
+#define PROV_LEDGER_READONLY 1	/* open an existing ledger read-only */
+#define PROV_LEDGER_CREATE 2	/* create a new ledger (the file must not exist) */
+#define PROV_LEDGER_MEMORY 4	/* a private in-memory ledger (path ignored) */
+
+/* Opens a ledger; *out is NULL on failure.  A handle is used by one
+ * thread at a time; several processes may append to one file (SQLite
+ * locking, a busy timeout, one transaction per entry). */
+PROV_API int prov_ledger_open(struct prov_ledger **out, const char *path, int flags,
+    struct prov_err *e);
+PROV_API void prov_ledger_close(struct prov_ledger *l);	/* NULL is a no-op */
+/* Appends the init entry to a new, empty ledger. */
+PROV_API int prov_ledger_init(struct prov_ledger *l, const char *origin,
+    struct prov_key *operator_key, struct prov_err *e);
+/* Number of entries (the tree size). */
+PROV_API uint64_t prov_ledger_size(struct prov_ledger *l);
+/* The origin and operator verifier key text, borrowed until close; "" before init. */
+PROV_API const char *prov_ledger_origin(struct prov_ledger *l);
+PROV_API const char *prov_ledger_operator(struct prov_ledger *l);
+/* The exact bytes of entry seq, appended to out. */
+PROV_API int prov_ledger_entry(struct prov_ledger *l, uint64_t seq, struct prov_buf *out,
+    struct prov_err *e);
+/*
+ * Builds, signs and appends an entry of type ("party", "approval",
+ * "revocation", "handoff", "receipt", "sighting") with body (borrowed; the
+ * library adds the derived members: a handoff's manifest "root" and
+ * "count" and its "covered" verdict, a receipt's "manifest_root" and
+ * "matches").  signer must be the operator or a party with the authority
+ * the type needs (see man/prov-ledger.1).  Nothing is written on failure.
+ */
+PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t *body,
+    struct prov_key *signer, uint64_t *seq_out, struct prov_err *e);
+/* Verifies an exported entry (canonical form, seq, time, signature,
+ * authority, derived members) and appends it unchanged. */
+PROV_API int prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len,
+    struct prov_err *e);
+/* Root of the first size entries, from the stored subtree hashes. */
+PROV_API int prov_ledger_root(struct prov_ledger *l, uint64_t size,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+PROV_API int prov_ledger_inclusion_proof(struct prov_ledger *l, uint64_t seq, uint64_t size,
+    struct prov_buf *proof, struct prov_err *e);
+PROV_API int prov_ledger_consistency_proof(struct prov_ledger *l, uint64_t size1,
+    uint64_t size2, struct prov_buf *proof, struct prov_err *e);
+/* Signs a checkpoint of the current size with the operator's key, stores
+ * it and appends the signed note to out. */
+PROV_API int prov_ledger_checkpoint(struct prov_ledger *l, struct prov_key *operator_key,
+    struct prov_buf *out, struct prov_err *e);
+/* Calls fn for every stored checkpoint in size order; fn returns 0 to go on. */
+PROV_API int prov_ledger_foreach_checkpoint(struct prov_ledger *l,
+    int (*fn)(void *ctx, uint64_t size, const char *note, size_t len), void *ctx,
+    struct prov_err *e);
+/* RFC 6962 root over the canonical JSON of each artifact, in order. */
+PROV_API int prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e);
 
 /* (end of ledger) */
 
