@@ -488,8 +488,7 @@ decode_tiles(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	exr_result_t rv;
 	uint32_t tw = 0, th = 0;
 	int64_t tx, ty, ntx, nty;
-	int started = 0, rc = PROV_OK;
-	unsigned c;
+	int c, started = 0, rc = PROV_OK;
 
 	if ((rv = exr_get_tile_descriptor(ctx, pi->index, &tw, &th, NULL, NULL)) !=
 	    EXR_ERR_SUCCESS)
@@ -497,8 +496,9 @@ decode_tiles(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	if (tw == 0 || th == 0)
 		return prov_seterr(e, PROV_FAILED, 0, "%s: EXR part %d: bad tile size",
 		    st->name, pi->index);
-	for (c = 0; c < img->nchannels; c++)
-		if (img->channels[c].x_sampling != 1 || img->channels[c].y_sampling != 1)
+	for (c = 0; c < pi->chans->num_channels; c++)
+		if (pi->chans->entries[c].x_sampling != 1 ||
+		    pi->chans->entries[c].y_sampling != 1)
 			return prov_seterr(e, PROV_FAILED, 0,
 			    "%s: EXR part %d: subsampled channel in a tiled part",
 			    st->name, pi->index);
@@ -562,13 +562,9 @@ decode_cxx(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	unsigned c;
 	int rc;
 
-	/* Core checks every chunk's offset and size against the file before the
-	 * C++ library sees the part, so it never meets a bogus chunk table. */
-	rc = pi->storage == EXR_STORAGE_TILED ?
-	    decode_tiles(st, ctx, pi, img, 1, e) :
-	    decode_scanlines(st, ctx, pi, img, 1, e);
-	if (rc != PROV_OK)
-		return rc;
+	/* flat_part() has had Core check every chunk's offset and size against
+	 * the file, so the C++ library never meets a bogus chunk table. */
+	(void)ctx;
 	dc = prov_xcalloc(img->nchannels, sizeof(*dc));
 	for (c = 0; c < img->nchannels; c++) {
 		struct prov_channel *ch = &img->channels[c];
@@ -670,6 +666,15 @@ check_size(struct exr_call *st, const struct part_info *pi,
 		    (long long)pi->height, (unsigned long long)opts->limits.max_pixels);
 	for (c = 0; c < pi->chans->num_channels; c++)
 		bytes += pixels * (pi->chans->entries[c].pixel_type == EXR_PIXEL_HALF ? 2 : 4);
+	/* Compressed pixels expand at most ~1000 times (zlib's limit); a part
+	 * that would decode to more than max_ratio times the file's size (and
+	 * more than 64 MiB) is refused before anything is allocated. */
+	if (opts->limits.max_ratio > 0 && bytes > ((uint64_t)64 << 20) &&
+	    bytes / opts->limits.max_ratio > (uint64_t)st->len)
+		return prov_seterr(e, PROV_FAILED, 0,
+		    "%s: EXR part %d: %llu decoded bytes from a %llu-byte file exceed "
+		    "the expansion limit", st->name, pi->index,
+		    (unsigned long long)bytes, (unsigned long long)st->len);
 	if (bytes / BYTES_PER_PIXEL_BUDGET > opts->limits.max_pixels)
 		return prov_seterr(e, PROV_FAILED, 0,
 		    "%s: EXR part %d: %d channels of %llu pixels exceed the decoding budget",
@@ -708,6 +713,17 @@ flat_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 			    st->name, pi->index);
 			goto out;
 		}
+	}
+	/* Every chunk of the part must be in the file (offsets, leaders and
+	 * sizes checked by Core) before the image is allocated: a small file
+	 * claiming a large data window fails here, for free. */
+	rc = pi->storage == EXR_STORAGE_TILED ?
+	    decode_tiles(st, ctx, pi, &img, 1, e) :
+	    decode_scanlines(st, ctx, pi, &img, 1, e);
+	if (rc != PROV_OK)
+		goto out;
+	for (c = 0; c < pi->chans->num_channels; c++) {
+		const exr_attr_chlist_entry_t *ce = &pi->chans->entries[c];
 		if ((rc = prov_image_add_channel(&img, ce->name.str,
 		    sample_type(ce->pixel_type), 0, ce->x_sampling, ce->y_sampling,
 		    &opts->limits, e)) != PROV_OK)

@@ -320,3 +320,58 @@ DEFINE_TEST(test_exr_concurrent_calls)
 	assert_eq_int(jobs[1].rc, PROV_OK);
 	assert_eq_int(jobs[2].rc, PROV_FAILED);
 }
+
+/* A tiny file whose header claims a 16000x16000 data window fails before
+ * its 2 GB image is allocated: on the expansion limit, or without it on its
+ * missing chunks; a window past the pixel limit fails on that limit. */
+DEFINE_TEST(test_exr_huge_window_small_file)
+{
+	static const char key[] = "dataWindow\0box2i";
+	struct prov_fp_opts opts;
+	struct prov_record rec;
+	struct prov_err e;
+	struct prov_blob blob;
+	unsigned char *data, *p = NULL;
+	size_t len = 0, i;
+	int32_t big = 15999;
+
+	data = test_slurp(corpus_path("exr/tinyexr/2by2.exr"), &len);
+	assert_true(data != NULL);
+	for (i = 0; i + sizeof(key) + 4 + 16 <= len; i++)
+		if (memcmp(data + i, key, sizeof(key)) == 0) {
+			p = data + i + sizeof(key) + 4;	/* after the size */
+			break;
+		}
+	assert_true(p != NULL);
+	memcpy(p + 8, &big, 4);		/* max.x (little-endian host) */
+	memcpy(p + 12, &big, 4);	/* max.y */
+	memset(&opts, 0, sizeof(opts));
+	prov_limits_default(&opts.limits);
+	opts.images = 1;
+	blob.data = data;
+	blob.len = len;
+	blob.name = "huge.exr";
+	prov_record_init(&rec);
+	prov_err_clear(&e);
+	assert_eq_int(prov_format_exr.fingerprint(&blob, &opts, &rec, &e), PROV_FAILED);
+	failure("%s", e.msg);
+	assert_true(strstr(e.msg, "expansion limit") != NULL);
+	prov_record_release(&rec);
+
+	/* without the expansion limit, Core's chunk checks refuse it */
+	opts.limits.max_ratio = 0;
+	prov_record_init(&rec);
+	assert_eq_int(prov_format_exr.fingerprint(&blob, &opts, &rec, &e), PROV_FAILED);
+	failure("%s", e.msg);
+	assert_true(strncmp(e.msg, "huge.exr: EXR ", 14) == 0);
+	assert_true(strstr(e.msg, "limit") == NULL);
+	prov_record_release(&rec);
+
+	opts.limits.max_pixels = 1000000;
+	prov_record_init(&rec);
+	assert_eq_int(prov_format_exr.fingerprint(&blob, &opts, &rec, &e), PROV_FAILED);
+	failure("%s", e.msg);
+	assert_true(strstr(e.msg, "exceeds the limit") != NULL);
+	prov_record_release(&rec);
+	free(data);
+}
