@@ -987,3 +987,29 @@ prov_ledger_foreach_checkpoint(struct prov_ledger *l,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int
+prov_ledger_foreach_entry(struct prov_ledger *l,
+    int (*fn)(void *ctx, int64_t seq, const char *bytes, size_t len), void *ctx,
+    struct prov_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, bytes FROM entries ORDER BY seq", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_err(l, e, "read entries");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1)))
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PROV_OK : db_err(l, e, "read entries");
+}
+
+int
+prov_ledger_stored_leaf(struct prov_ledger *l, uint64_t seq, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e)
+{
+	return get_node(l, 0, seq, out, e);
+}

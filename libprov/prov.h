@@ -609,6 +609,14 @@ PROV_API int prov_ledger_checkpoint(struct prov_ledger *l, struct prov_key *oper
 PROV_API int prov_ledger_foreach_checkpoint(struct prov_ledger *l,
     int (*fn)(void *ctx, uint64_t size, const char *note, size_t len), void *ctx,
     struct prov_err *e);
+/* Calls fn for every stored entry row in seq order, as stored (an
+ * auditor's view: gaps and misplaced rows show); fn returns 0 to go on. */
+PROV_API int prov_ledger_foreach_entry(struct prov_ledger *l,
+    int (*fn)(void *ctx, int64_t seq, const char *bytes, size_t len), void *ctx,
+    struct prov_err *e);
+/* The stored leaf hash (tree level 0) of entry seq. */
+PROV_API int prov_ledger_stored_leaf(struct prov_ledger *l, uint64_t seq,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
 /* RFC 6962 root over the canonical JSON of each artifact, in order. */
 PROV_API int prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_HASH_LEN],
     struct prov_err *e);
@@ -620,6 +628,71 @@ PROV_API int prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_
  * Verification of a ledger against checkpoints, and of files against
  * a handoff manifest.
  */
+
+/*
+ * An audit of a ledger from its entries alone: every entry is replayed into
+ * a private in-memory ledger (so every check of an append is made again:
+ * canonical form, sequence, time, signature, authority, coverage, manifest
+ * roots), the Merkle tree is recomputed from the entries' bytes and
+ * compared with the stored tree and every stored checkpoint, and, when
+ * given, a checkpoint saved earlier is proven to be extended by today's
+ * entries.  Findings are reported through report(), one line each, naming
+ * the entry or checkpoint.
+ */
+struct prov_audit_opts {
+	const char *saved_checkpoint;	/* note text, or NULL */
+	size_t saved_len;
+	struct prov_key *operator_key;	/* the auditor's copy of the operator key, or NULL */
+	struct prov_key *witnesses[8];	/* known witness (cosigner) keys */
+	size_t nwitnesses;
+	void (*report)(void *ctx, const char *finding);
+	void *report_ctx;
+};
+struct prov_audit_result {
+	uint64_t entries;		/* entries read */
+	uint64_t verified;		/* entries that passed every check */
+	uint64_t checkpoints;		/* stored checkpoints that verified */
+	uint64_t findings;		/* problems reported */
+	unsigned char root[PROV_HASH_LEN];	/* recomputed root of all entries */
+	char latest_checkpoint[1024];	/* the newest verified checkpoint note, for cosigning */
+};
+/* Audits a ledger file (l, opened read-only) or, with l NULL, the export
+ * lines in export/export_len.  Returns PROV_OK when nothing was found,
+ * PROV_FAILED when findings were reported, PROV_FATAL when the audit could
+ * not be made. */
+/*
+ * Files against a manifest, as hashdeep's audit mode and beyond it.  Each
+ * record (prov-fp's layout) on disk is judged against the manifest's:
+ * "matched" (same name, same bytes), "changed" (same name, other bytes),
+ * "same-pixels" (same decoded pixels in another container or encoding),
+ * "perceptual" (PDQ distance within PROV_PDQ_MATCH of an image), "moved"
+ * (the same bytes under another name), "new"; and each manifest record
+ * nothing matched is "missing".  Names are compared after Unicode NFC
+ * normalisation, so NFC and NFD spellings of a name are one name.
+ */
+#define PROV_PDQ_MATCH 31
+struct prov_compare_line {
+	const char *status;	/* see above */
+	const json_t *disk;	/* the record on disk, NULL for "missing" */
+	const json_t *manifest;	/* the manifest record it was judged against, or NULL */
+	int distance;		/* PDQ distance for "perceptual", else -1 */
+};
+struct prov_compare_counts {
+	uint64_t matched, changed, same_pixels, perceptual, moved, added, missing;
+};
+/* Calls fn for every judgement, disk records in their order, then the
+ * missing ones in manifest order.  Returns PROV_OK when everything
+ * matched, PROV_FAILED otherwise. */
+PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk,
+    void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
+    struct prov_compare_counts *counts);
+/* Hamming distance of two 64-digit hex PDQ hashes, or -1 when either is
+ * not one. */
+PROV_API int prov_pdq_hex_distance(const char *a, const char *b);
+
+PROV_API int prov_audit_ledger(struct prov_ledger *l, const char *export_text,
+    size_t export_len, const struct prov_audit_opts *opts, struct prov_audit_result *res,
+    struct prov_err *e);
 
 /* (end of audit) */
 
