@@ -3,15 +3,18 @@
  *
  *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
  *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
- *              [--handoff ID --records FILE] [--json] [-q]
+ *              [--handoff ID (--records FILE | PATH...)] [--json] [-q]
  */
+#include <dirent.h>
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,7 +31,7 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
 	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
-	    "                  [--handoff ID --records FILE] [--json] [-q]\n"
+	    "                  [--handoff ID (--records FILE | PATH...)] [--json] [-q]\n"
 	    "VKEY is a verifier key (name+id+key) or a file holding one.\n"
 	    "Exit status: 0 all verified, 1 something does not verify, 2 could not audit.\n");
 	exit(status);
@@ -130,10 +133,96 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 	putchar('\n');
 }
 
+/*
+ * One file on disk as a record: path, kind, size, sha256, and what the
+ * format modules (prov_formats) decode from it (pixels, images), the keys
+ * prov-fp writes for the same file.
+ */
+static void
+fingerprint_file(const char *path, int fd, const struct stat *st, json_t *disk)
+{
+	struct prov_record rec;
+	struct prov_fp_opts opts;
+	struct prov_blob blob;
+	struct prov_err e;
+	const struct prov_format *best = NULL;
+	unsigned char *data = NULL;
+	char hex[2 * PROV_SHA256_LEN + 1];
+	json_t *o = json_object();
+	int bid = 0, i;
+
+	memset(&opts, 0, sizeof(opts));
+	prov_limits_default(&opts.limits);
+	opts.images = opts.pdq = 1;
+	prov_record_init(&rec);
+	if (st->st_size > 0 &&
+	    (data = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+		err(2, "%s", path);
+	prov_sha256(data ? data : (const unsigned char *)"", (size_t)st->st_size, rec.sha256);
+	for (i = 0; data && prov_formats[i]; i++) {
+		int b = prov_formats[i]->bid(data, (size_t)st->st_size);
+		if (b > bid) {
+			bid = b;
+			best = prov_formats[i];
+		}
+	}
+	blob.data = data;
+	blob.len = (size_t)st->st_size;
+	blob.name = path;
+	prov_json_set_name(o, "path", path, strlen(path));
+	json_object_set_new(o, "kind", json_string(best ? best->name : "other"));
+	json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
+	prov_hex(rec.sha256, PROV_SHA256_LEN, hex);
+	json_object_set_new(o, "sha256", json_string(hex));
+	if (best && best->fingerprint(&blob, &opts, &rec, &e) != PROV_OK)
+		json_object_set_new(o, "error", json_string(e.msg));
+	json_object_update_missing(o, rec.fields);
+	json_array_append_new(disk, o);
+	prov_record_release(&rec);
+	if (data)
+		munmap(data, (size_t)st->st_size);
+}
+
+/* Regular files under path (directories recursively, in name order;
+ * symbolic links are not followed). */
+static void
+walk(const char *path, json_t *disk)
+{
+	struct dirent **names;
+	struct stat st;
+	int fd, n, i;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ELOOP)
+			return;
+		err(2, "%s", path);
+	}
+	if (fstat(fd, &st) != 0)
+		err(2, "%s", path);
+	if (S_ISREG(st.st_mode))
+		fingerprint_file(path, fd, &st, disk);
+	close(fd);
+	if (!S_ISDIR(st.st_mode))
+		return;
+	if ((n = scandir(path, &names, NULL, alphasort)) < 0)
+		err(2, "%s", path);
+	for (i = 0; i < n; i++) {
+		struct prov_buf sub = PROV_BUF_INIT;
+		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+			prov_buf_addf(&sub, "%s%s%s", path,
+			    path[strlen(path) - 1] == '/' ? "" : "/", names[i]->d_name);
+			walk(sub.buf, disk);
+		}
+		prov_buf_release(&sub);
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* The handoff's manifest against the records on disk. */
 static int
 audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, uint64_t id,
-    const char *records_path)
+    const char *records_path, char **paths, int npaths)
 {
 	struct prov_buf bytes = PROV_BUF_INIT;
 	struct prov_compare_counts c;
@@ -162,14 +251,18 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 	manifest = json_object_get(json_object_get(json_object_get(entry, "body"), "manifest"), "artifacts");
 	if (!json_is_array(manifest))
 		errx(2, "entry %" PRIu64 " is not a handoff", id);
-	text = slurp(records_path, &len);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *r = json_loads(line, 0, NULL);
-		if (!json_is_object(r))
-			errx(2, "%s: not prov-fp NDJSON", records_path);
-		json_array_append_new(disk, r);
+	if (records_path) {
+		text = slurp(records_path, &len);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			json_t *r = json_loads(line, 0, NULL);
+			if (!json_is_object(r))
+				errx(2, "%s: not prov-fp NDJSON", records_path);
+			json_array_append_new(disk, r);
+		}
+		free(text);
 	}
-	free(text);
+	for (; npaths > 0; npaths--, paths++)
+		walk(*paths, disk);
 	rc = prov_compare_records(manifest, disk, compare_line, NULL, &c);
 	if (!json_out)
 		fprintf(stderr, "prov-audit: handoff %" PRIu64 ": %" PRIu64 " matched, %" PRIu64
@@ -267,7 +360,8 @@ main(int argc, char **argv)
 		default: usage(stderr, 2);
 		}
 	}
-	if (optind != argc || (cosign_key && !out) || (handoff >= 0) != (records != NULL))
+	if ((cosign_key && !out) ||
+	    (handoff >= 0) != (records != NULL || optind < argc))
 		usage(stderr, 2);
 	if (saved) {
 		saved_text = slurp(saved, &o.saved_len);
@@ -296,7 +390,8 @@ main(int argc, char **argv)
 	if (rc == PROV_OK && cosign_key)
 		cosign(cosign_key, out, res.latest_checkpoint);
 	if (handoff >= 0)
-		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records);
+		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records,
+		    argv + optind, argc - optind);
 	flush_or_die();
 	prov_buf_release(&root);
 	free(export_text);
