@@ -668,20 +668,38 @@ insert(struct prov_ledger *l, const char *sql, const char *fmt, ...)
 	return rc;
 }
 
+/* One prepared statement for all the rows: a handoff may carry 10^5. */
 static int
 index_artifacts(struct prov_ledger *l, uint64_t seq, json_t *arts)
 {
+	sqlite3_stmt *st;
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < json_array_size(arts); i++) {
+	if (json_array_size(arts) == 0)
+		return 0;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO artifacts (entry, n, path, sha256, pixels, pdq)"
+	    " VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; rc == 0 && i < json_array_size(arts); i++) {
 		json_t *a = json_array_get(arts, i);
-		json_t *pdq = json_object_get(a, "pdq");
-		if (insert(l, "INSERT INTO artifacts (entry, n, path, sha256, pixels, pdq) VALUES (?, ?, ?, ?, ?, ?)",
-		    "iissss", (sqlite3_int64)seq, (sqlite3_int64)i, str(a, "path"), str(a, "sha256"),
-		    str(a, "pixels"), pdq ? str(pdq, "hash") : NULL) != 0)
-			return -1;
+		const char *v[4] = { str(a, "path"), str(a, "sha256"), str(a, "pixels"),
+		    str(json_object_get(a, "pdq"), "hash") };
+		int k;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		for (k = 0; k < 4; k++)
+			if (v[k])
+				sqlite3_bind_text(st, 3 + k, v[k], -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, 3 + k);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
 	}
-	return 0;
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* What an entry adds to the derived tables. */
