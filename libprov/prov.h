@@ -299,6 +299,21 @@ PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
 /* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
+/*
+ * Raster format modules (libprov/fp_png.c, fp_tiff.c, fp_jpeg.c).  Each
+ * decodes the whole blob into struct prov_image (samples as stored: u8/u16
+ * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
+ * "images" per image (TIFF: per page) and "meta" with the fields named as
+ * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
+ * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
+ * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
+ * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
+ * before any pixel allocation.  Reentrant: libraries' errors are caught per
+ * decoder, nothing is printed, no global state.
+ */
+extern const struct prov_format prov_format_png;
+
 /* (end of pixel hash) */
 
 /* ------------------------------------------------------------------- EXR */
