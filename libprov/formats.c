@@ -4,5 +4,6 @@
 
 const struct prov_format *const prov_formats[] = {
 	&prov_format_exr,
+	&prov_format_png,
 	NULL
 };

@@ -299,6 +299,21 @@ PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
 /* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
+/*
+ * Raster format modules (libprov/fp_png.c, fp_tiff.c, fp_jpeg.c).  Each
+ * decodes the whole blob into struct prov_image (samples as stored: u8/u16
+ * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
+ * "images" per image (TIFF: per page) and "meta" with the fields named as
+ * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
+ * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
+ * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
+ * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
+ * before any pixel allocation.  Reentrant: libraries' errors are caught per
+ * decoder, nothing is printed, no global state.
+ */
+extern const struct prov_format prov_format_png;
+
 /* (end of pixel hash) */
 
 /* ------------------------------------------------------------------- EXR */
@@ -562,6 +577,10 @@ struct prov_ledger;
 #define PROV_LEDGER_READONLY 1	/* open an existing ledger read-only */
 #define PROV_LEDGER_CREATE 2	/* create a new ledger (the file must not exist) */
 #define PROV_LEDGER_MEMORY 4	/* a private in-memory ledger (path ignored) */
+/* Commits are atomic but not flushed to disk one by one (SQLite WAL with
+ * synchronous=NORMAL): a crash never half-writes an entry, a power cut
+ * may lose the last ones.  For bulk loads such as the benchmark's. */
+#define PROV_LEDGER_NOSYNC 8
 
 /* Opens a ledger; *out is NULL on failure.  A handle is used by one
  * thread at a time; several processes may append to one file (SQLite
@@ -593,6 +612,15 @@ PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t 
 /* Verifies an exported entry (canonical form, seq, time, signature,
  * authority, derived members) and appends it unchanged. */
 PROV_API int prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len,
+    struct prov_err *e);
+/*
+ * Imports a whole export in one transaction: next() hands over each entry's
+ * bytes (borrowed until the next call) and returns 1, or 0 at the end, or
+ * -1 after setting e on a read error.  Every entry is checked as
+ * prov_ledger_import does; on any error nothing at all is written.
+ */
+PROV_API int prov_ledger_import_all(struct prov_ledger *l,
+    int (*next)(void *ctx, const char **bytes, size_t *len, struct prov_err *e), void *ctx,
     struct prov_err *e);
 /* Root of the first size entries, from the stored subtree hashes. */
 PROV_API int prov_ledger_root(struct prov_ledger *l, uint64_t size,
