@@ -18,7 +18,8 @@
 #   4. File size per entry.
 #
 # Wall and CPU (user+sys) seconds are both shown: on a loaded machine the
-# CPU figure is the steadier one.
+# CPU figure is the steadier one.  The proof and checkpoint figures are
+# whole command runs (process start, opening the file, the lookups).
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, LEDGER_N,
 # ARTIFACTS (100000).
 set -u
@@ -29,7 +30,7 @@ PL=$PROV_BIN/prov-ledger
 HELPER=$(dirname "$PROV_BENCH_BIN")/tests/prov-test
 ROOTPY=$(pwd)/tests/merkle_root.py
 if [ ! -x "$HELPER" ]; then
-	make "$(dirname "$PROV_BENCH_BIN")/tests/prov-test" >/dev/null ||
+	make "$(realpath --relative-to=. "$(dirname "$PROV_BENCH_BIN")")/tests/prov-test" >/dev/null ||
 	    { echo "bench-ledger: cannot build $HELPER" >&2; exit 2; }
 fi
 dir=$BENCH_DIR/ledger

@@ -432,8 +432,13 @@ summarise(json_t *entry)
 	} else if (strcmp(type, "receipt") == 0) {
 		prov_buf_addstr(&line, "of handoff ");
 		add_value(&line, json_object_get(b, "handoff"));
-		prov_buf_addstr(&line, json_is_true(json_object_get(b, "matches")) ?
-		    ", matches" : ", DIFFERS");
+		m = json_object_get(b, "differences");
+		if (json_is_true(json_object_get(b, "matches")))
+			prov_buf_addstr(&line, ", matches");
+		else
+			prov_buf_addf(&line, ", DIFFERS: %zu missing, %zu unexpected",
+			    json_array_size(json_object_get(m, "missing")),
+			    json_array_size(json_object_get(m, "unexpected")));
 	} else if (strcmp(type, "sighting") == 0) {
 		prov_buf_addstr(&line, "at ");
 		add_value(&line, json_object_get(b, "where"));
