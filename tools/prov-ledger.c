@@ -7,6 +7,7 @@
  * checks and the writing live in libprov (ledger.c).
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -631,27 +632,48 @@ cmd_prove(int argc, char **argv)
 	return 0;
 }
 
-/* Import into a new ledger; on any refused entry nothing is left behind. */
+struct lines {
+	char *line;
+	size_t cap;
+};
+
+/* prov_ledger_import_all's reader: one entry per line of stdin. */
+static int
+next_line(void *ctx, const char **bytes, size_t *len, struct prov_err *e)
+{
+	struct lines *r = ctx;
+	ssize_t n;
+
+	if ((n = getline(&r->line, &r->cap, stdin)) <= 0) {
+		if (ferror(stdin)) {
+			prov_seterr(e, PROV_FATAL, errno, "stdin: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (r->line[n - 1] == '\n')
+		n--;
+	*bytes = r->line;
+	*len = (size_t)n;
+	return 1;
+}
+
+/* Import into a new ledger, in one transaction; on any refused entry
+ * nothing is left behind, not even the new file. */
 static int
 cmd_import(int argc, char **argv)
 {
+	struct lines r = { NULL, 0 };
 	struct prov_ledger *l;
 	struct prov_err e;
 	struct opts o;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int rc = PROV_OK;
+	int rc;
 
 	if (parse_opts(argc, argv, &o) != argc)
 		usage(stderr, 2);
 	l = open_ledger(PROV_LEDGER_CREATE);
-	while (rc == PROV_OK && (n = getline(&line, &cap, stdin)) > 0) {
-		if (line[n - 1] == '\n')
-			n--;
-		rc = prov_ledger_import(l, line, (size_t)n, &e);
-	}
-	free(line);
+	rc = prov_ledger_import_all(l, next_line, &r, &e);
+	free(r.line);
 	if (rc == PROV_OK && prov_ledger_size(l) == 0)
 		rc = prov_seterr(&e, PROV_FAILED, 0, "stdin: no entries");
 	prov_ledger_close(l);
