@@ -100,13 +100,18 @@ test_expect_success 'forged or foreign checkpoints are rejected' '
 	grep -q "no signature by a known key" out
 '
 
-test_expect_success 'a witness cosigns what it verified; unknown cosigners are ignored' '
+test_expect_success 'a witness cosigns what it verified; a cosignature by an unknown key is rejected' '
 	prov-audit --cosign w.key -o cosigned.cp >out &&
 	test "$(grep -c "^— " cosigned.cp)" = 2 &&
 	prov-audit --checkpoint cosigned.cp --key op.vkey --witness w.vkey >out &&
 	grep -q "^OK" out &&
 	prov-ledger key generate stranger -o s.key --cosigner >s.vkey &&
-	prov-audit --checkpoint cosigned.cp --key op.vkey --witness s.vkey >out &&
+	test_must_fail --status=1 prov-audit --checkpoint cosigned.cp --key op.vkey --witness s.vkey >out &&
+	grep -q "^FAIL	saved checkpoint: no cosignature by witness stranger (1 by keys not trusted)" out &&
+	prov-audit --cosign s.key -o stranger.cp >out &&
+	test_must_fail --status=1 prov-audit --checkpoint stranger.cp --key op.vkey --witness w.vkey >out &&
+	grep -q "^FAIL	saved checkpoint: no cosignature by witness auditor.example/w" out &&
+	prov-audit --checkpoint stranger.cp --key op.vkey >out &&
 	grep -q "^OK" out &&
 	"$PYTHON" -c "
 import sys
@@ -155,7 +160,13 @@ test_expect_success 'same pixels, perceptual copies and NFD names are recognised
 	test_must_fail --status=1 prov-audit --handoff "$(cat h)" --records found >out 2>err &&
 	grep -q "^same-pixels	sh010.exr" out &&
 	grep -q "^perceptual	leak.jpg	was sh020.png	pdq distance 4" out &&
-	grep -q "^matched	cafe" out
+	grep -q "^matched	cafe" out &&
+	test_must_fail --status=1 prov-audit --handoff "$(cat h)" --pdq-threshold 3 --records found >out 2>err &&
+	grep -q "^new	leak.jpg$" out &&
+	grep -q "^missing	sh020.png$" out &&
+	grep -q "0 perceptually the same" err &&
+	test_must_fail --status=2 prov-audit --handoff "$(cat h)" --pdq-threshold 257 --records found 2>err &&
+	grep -q "pdq-threshold: 257 is out of range 0..256" err
 '
 
 test_done
