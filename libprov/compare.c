@@ -106,7 +106,7 @@ index_take(const json_t *idx, const char *key, const char *used)
 }
 
 int
-prov_compare_records(const json_t *manifest, const json_t *disk,
+prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
     void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
     struct prov_compare_counts *counts)
 {
@@ -119,6 +119,8 @@ prov_compare_records(const json_t *manifest, const json_t *disk,
 	struct prov_compare_counts c;
 	struct prov_compare_line line;
 
+	if (pdq_max < 0)
+		pdq_max = PROV_PDQ_MATCH;
 	memset(&c, 0, sizeof(c));
 	for (j = 0; j < nm; j++) {
 		const json_t *m = json_array_get(manifest, j);
@@ -143,7 +145,7 @@ prov_compare_records(const json_t *manifest, const json_t *disk,
 			status[i] = "matched";
 		else if (same_str(get(d, "pixels"), get(m, "pixels")))
 			status[i] = "same-pixels";
-		else if ((dist[i] = pdq_distance(d, m)) >= 0 && dist[i] <= PROV_PDQ_MATCH)
+		else if ((dist[i] = pdq_distance(d, m)) >= 0 && dist[i] <= pdq_max)
 			status[i] = "perceptual";
 		else
 			status[i] = "changed";
@@ -153,7 +155,7 @@ prov_compare_records(const json_t *manifest, const json_t *disk,
 	for (i = 0; i < nd; i++) {
 		const json_t *d = json_array_get(disk, i);
 		long best;
-		int bestd = PROV_PDQ_MATCH + 1;
+		int bestd = pdq_max + 1;
 		if (pair[i] >= 0)
 			continue;
 		status[i] = "new";

@@ -3,7 +3,8 @@
  *
  *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
  *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
- *              [--handoff ID (--records FILE | PATH...)] [--json] [-q]
+ *              [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]
+ *              [--json] [-q]
  */
 #include <err.h>
 #include <errno.h>
@@ -21,7 +22,7 @@
 #include "common.h"
 #include "banned.h"
 
-static int json_out, quiet;
+static int json_out, quiet, pdq_max = -1;
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
@@ -29,7 +30,8 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
 	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
-	    "                  [--handoff ID (--records FILE | PATH...)] [--json] [-q]\n"
+	    "                  [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]\n"
+	    "                  [--json] [-q]\n"
 	    "VKEY is a verifier key (name+id+key) or a file holding one.\n"
 	    "Exit status: 0 all verified, 1 something does not verify, 2 could not audit.\n");
 	exit(status);
@@ -175,7 +177,7 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 	}
 	for (; npaths > 0; npaths--, paths++)
 		fp_path(*paths, disk);
-	rc = prov_compare_records(manifest, disk, compare_line, NULL, &c);
+	rc = prov_compare_records(manifest, disk, pdq_max, compare_line, NULL, &c);
 	if (!json_out)
 		fprintf(stderr, "prov-audit: handoff %" PRIu64 ": %" PRIu64 " matched, %" PRIu64
 		    " changed, %" PRIu64 " same pixels, %" PRIu64 " perceptually the same, %" PRIu64
@@ -230,6 +232,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "handoff", required_argument, NULL, 'H' },
 		{ "records", required_argument, NULL, 'r' },
+		{ "pdq-threshold", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -257,6 +260,7 @@ main(int argc, char **argv)
 		case 'H': handoff = (int64_t)parse_num(optarg, 0, INT64_MAX, "--handoff"); break;
 		case 'J': json_out = 1; break;
 		case 'L': ledger = optarg; break;
+		case 'P': pdq_max = (int)parse_num(optarg, 0, 256, "--pdq-threshold"); break;
 		case 'V': printf("prov-audit %s\n", prov_version()); return 0;
 		case 'c': saved = optarg; break;
 		case 'h': usage(stdout, 0);

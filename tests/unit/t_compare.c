@@ -64,7 +64,7 @@ DEFINE_TEST(test_compare_every_verdict)
 	struct prov_buf out = PROV_BUF_INIT;
 	struct prov_compare_counts c;
 
-	assert_eq_int(prov_compare_records(m, d, collect, &out, &c), PROV_FAILED);
+	assert_eq_int(prov_compare_records(m, d, -1, collect, &out, &c), PROV_FAILED);
 	assert_eq_str(out.buf,
 	    "matched a.exr<a.exr\n"
 	    "changed b.exr<b.exr\n"
@@ -83,9 +83,18 @@ DEFINE_TEST(test_compare_every_verdict)
 	d = recs("{\"path\":\"e.jpg\",\"sha256\":\"" H("b") "\",\"pdq\":{\"hash\":\""
 	    "7777777777300000000000000000000000000000000000000000000000000000\"}}\n");
 	json_array_remove(m, 6);
-	assert_eq_int(prov_compare_records(m, d, collect, &out, &c), PROV_FAILED);
+	assert_eq_int(prov_compare_records(m, d, -1, collect, &out, &c), PROV_FAILED);
 	assert_true(strstr(out.buf, "new e.jpg\n") != NULL);
 	assert_true(c.perceptual == 0 && c.added == 1 && c.missing == 6);
+	prov_buf_release(&out);
+	/* ... unless the threshold is raised to 32 */
+	assert_eq_int(prov_compare_records(m, d, 32, collect, &out, &c), PROV_FAILED);
+	assert_true(strstr(out.buf, "perceptual e.jpg<e.png d32\n") != NULL);
+	assert_true(c.perceptual == 1 && c.added == 0 && c.missing == 5);
+	prov_buf_release(&out);
+	/* and at threshold 0 only an identical hash is perceptually the same */
+	assert_eq_int(prov_compare_records(m, d, 0, collect, &out, &c), PROV_FAILED);
+	assert_true(c.perceptual == 0 && c.added == 1);
 	prov_buf_release(&out);
 	json_decref(d);
 	json_decref(m);
@@ -102,13 +111,13 @@ DEFINE_TEST(test_compare_all_matched_and_duplicates)
 	json_t *e = json_array();
 	struct prov_compare_counts c;
 
-	assert_eq_int(prov_compare_records(m, d, NULL, NULL, &c), PROV_OK);
+	assert_eq_int(prov_compare_records(m, d, -1, NULL, NULL, &c), PROV_OK);
 	assert_true(c.matched == 2 && c.missing == 0);
 	/* Nothing on disk: everything missing. */
-	assert_eq_int(prov_compare_records(m, e, NULL, NULL, &c), PROV_FAILED);
+	assert_eq_int(prov_compare_records(m, e, -1, NULL, NULL, &c), PROV_FAILED);
 	assert_true(c.missing == 2 && c.matched == 0);
 	/* An empty manifest and nothing on disk match. */
-	assert_eq_int(prov_compare_records(e, e, NULL, NULL, &c), PROV_OK);
+	assert_eq_int(prov_compare_records(e, e, -1, NULL, NULL, &c), PROV_OK);
 	json_decref(m);
 	json_decref(d);
 	json_decref(e);
