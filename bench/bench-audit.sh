@@ -48,6 +48,7 @@ t() {
 		cat err >&2
 		exit 2
 	fi
+	tail -n 1 time.txt | { read -r w u s m; echo "$w $u $s $m" >time.txt; }
 	read -r wall user sys rss <time.txt
 	printf '%-44s %8.2f s wall %8.2f s cpu %8d MiB peak\n' "$label" "$wall" \
 	    "$(echo "$user + $sys" | bc)" $((rss / 1024))

@@ -38,7 +38,7 @@ usage(FILE *fp, int status)
 	    "          --key A_KEY [PATH... | < records.ndjson]\n"
 	    "  receipt HANDOFF_ID --key B_KEY [PATH... | < records.ndjson]\n"
 	    "  sighting --where TEXT [--when TIME] --key KEY [PATH... | < records.ndjson]\n"
-	    "  log [--json] | show ID | checkpoint --key OPERATOR_KEY\n"
+	    "  log [--json] | show ID | checkpoint [--key OPERATOR_KEY]\n"
 	    "  prove ID [--size N] [--json] | prove --consistency OLD_SIZE [--size N] [--json]\n"
 	    "  export > ledger.ndjson | import < ledger.ndjson\n"
 	    "The ledger is --ledger FILE, else $PROV_LEDGER, else ./prov.ledger.\n");
@@ -547,6 +547,18 @@ cmd_show(int argc, char **argv)
 	return 0;
 }
 
+/* Keeps the newest stored checkpoint (they come in size order). */
+static int
+newest_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
+{
+	struct prov_buf *b = ctx;
+
+	(void)size;
+	prov_buf_reset(b);
+	prov_buf_add(b, note, len);
+	return 0;
+}
+
 static int
 cmd_checkpoint(int argc, char **argv)
 {
@@ -555,9 +567,28 @@ cmd_checkpoint(int argc, char **argv)
 	struct prov_key k;
 	struct prov_err e;
 	struct opts o;
+	uint64_t newest = 0;
 
 	if (parse_opts(argc, argv, &o) != argc)
 		usage(stderr, 2);
+	if (o.key == NULL) {
+		/* Without the operator key: the newest stored checkpoint, when
+		 * it covers every entry (it is already signed). */
+		l = open_ledger(PROV_LEDGER_READONLY);
+		if (prov_ledger_foreach_checkpoint(l, newest_checkpoint, &note, &e) != PROV_OK)
+			fail(e.code, &e);
+		if (note.len > 0) {
+			const char *nl = memchr(note.buf, '\n', note.len);
+			newest = nl ? strtoull(nl + 1, NULL, 10) : 0;
+		}
+		if (note.len == 0 || newest != prov_ledger_size(l))
+			errx(2, "checkpoint: no stored checkpoint covers the %" PRIu64
+			    " entries; --key OPERATOR_KEY signs one", prov_ledger_size(l));
+		fwrite(note.buf, 1, note.len, stdout);
+		prov_buf_release(&note);
+		prov_ledger_close(l);
+		return 0;
+	}
 	load_key(&k, o.key);
 	l = open_ledger(0);
 	if (prov_ledger_checkpoint(l, &k, &note, &e) != PROV_OK)

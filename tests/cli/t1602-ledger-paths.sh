@@ -106,4 +106,18 @@ test_expect_success '--from another party, a missing PATH, an empty directory: n
 	test "$(size)" = "$n"
 '
 
+test_expect_success 'checkpoint without --key: the newest stored one, if it covers every entry' '
+	test_must_fail --status=2 prov-ledger checkpoint >out 2>err &&
+	test_must_be_empty out &&
+	grep -q "no stored checkpoint covers the $(size) entries; --key OPERATOR_KEY signs one" err &&
+	prov-ledger checkpoint --key op.key >signed.cp &&
+	prov-ledger checkpoint >stored.cp &&
+	test_cmp signed.cp stored.cp &&
+	prov-audit --checkpoint stored.cp --key op.vkey >out &&
+	grep -q "^OK" out &&
+	prov-ledger sighting --where "ftp://leak.example/" --key va.key deliv/readme.txt >/dev/null &&
+	test_must_fail --status=2 prov-ledger checkpoint 2>err &&
+	grep -q "no stored checkpoint covers the $(size) entries" err
+'
+
 test_done
