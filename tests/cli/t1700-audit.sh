@@ -71,6 +71,17 @@ test_expect_success 'two swapped entries are named' '
 	grep -q "^FAIL	entry 5 (handoff): wrong sequence number" out
 '
 
+test_expect_success 'an entry inserted between two others is named' '
+	tamper "UPDATE entries SET seq = seq + 100 WHERE seq >= 5; UPDATE entries SET seq = seq - 99 WHERE seq >= 105;
+	    INSERT INTO entries (seq, type, author, time, bytes) SELECT 5, type, author, time, bytes FROM entries WHERE seq = 4;" &&
+	test "$(sqlite3 t.ledger "SELECT count(*) FROM entries")" = 8 &&
+	test_must_fail --status=1 prov-audit --ledger t.ledger --checkpoint saved.cp --key op.vkey >out &&
+	grep -q "^FAIL	entry 5 (handoff): wrong sequence number" out &&
+	grep -q "^FAIL	the stored tree does not match the entries" out &&
+	grep -q "^FAIL	stored checkpoint at size 7: its root does not match the entries" out &&
+	! grep -q "saved checkpoint" out
+'
+
 test_expect_success 'a ledger cut back to an earlier size is caught by the saved checkpoint' '
 	tamper "DELETE FROM entries WHERE seq >= 3; DELETE FROM nodes WHERE idx >= 3 AND level = 0;
 	    DELETE FROM nodes WHERE level > 0 AND ((idx + 1) << level) > 3; DELETE FROM checkpoints;" &&
@@ -124,6 +135,40 @@ open(\"badco.cp\", \"w\").write(\"\n\".join(lines))" &&
 	grep -q "signature by auditor.example/w does not verify" out &&
 	test_must_fail --status=2 prov-audit --cosign op.key -o x.cp 2>err &&
 	grep -q "not a cosigner key" err
+'
+
+# Re-signs entry N of an export as entry SEQ at the time of the last line,
+# with the private key in KEYFILE, exactly as prov-ledger signs.
+resign() {
+	"$PYTHON" - "$@" <<-\EOF
+	import base64, json, sys
+	from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+	export, n, seq, keyfile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+	lines = open(export, encoding="utf-8").read().splitlines()
+	seed = base64.b64decode(open(keyfile).read().strip().split("+", 4)[4])[1:]
+	e = json.loads(lines[n])
+	e["seq"], e["time"] = seq, json.loads(lines[-1])["time"]
+	del e["sig"]
+	canon = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+	e["sig"] = base64.b64encode(Ed25519PrivateKey.from_private_bytes(seed).sign(canon(e).encode())).decode()
+	print(canon(e))
+	EOF
+}
+
+test_expect_success 'an entry signed with a key revoked before it is named' '
+	cp "$PROV_LEDGER" rv.ledger &&
+	prov-ledger --ledger rv.ledger sighting --where "ftp://x.example" --key va.key <m1 >s &&
+	test "$(cat s)" = 7 &&
+	prov-ledger --ledger rv.ledger export >rv.ndjson &&
+	{ cat rv.ndjson && resign rv.ndjson 7 8 va.key; } >ok.ndjson &&
+	prov-audit --export ok.ndjson >out &&
+	grep -q "^OK	9 entries, 9 verified" out &&
+	prov-ledger --ledger rv.ledger revoke --vkey "$(cat va.vkey)" --key studio.key &&
+	prov-ledger --ledger rv.ledger export >rv.ndjson &&
+	{ cat rv.ndjson && resign rv.ndjson 7 9 va.key; } >late.ndjson &&
+	test_must_fail --status=1 prov-audit --export late.ndjson >out &&
+	grep -q "^FAIL	entry 9 (sighting): key vendorA is no party of this ledger, or was revoked" out &&
+	grep -q "^FAILED	10 entries, 9 verified" out
 '
 
 test_expect_success 'files against a handoff: matched, changed, moved, new, missing' '
