@@ -18,7 +18,10 @@
 #      (sha256 only) with the known-hashes file made from the delivery as it
 #      was sent.  hashdeep uses every core by default; `-j0` is also shown.
 #
-# Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES.
+# LEDGER_FROM=FILE: audit a copy of that ledger (operator key in op.key
+# beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 part 2.
+# Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES,
+# LEDGER_FROM.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BIN:?}" "${PROV_BENCH_BIN:?}"
 AUDIT_N=${AUDIT_N:-100000}
@@ -56,9 +59,17 @@ t() {
 }
 
 echo "-- load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
-echo "-- a ledger of $AUDIT_N entries"
-t "prov-test ledger_fill $AUDIT_N" 0 "$HELPER" ledger_fill big.ledger op.key "$AUDIT_N" \
-    $((AUDIT_N / 5 > 0 ? AUDIT_N / 5 : 1))
+if [ "$AUDIT_N" != 0 ] || [ -n "${LEDGER_FROM:-}" ]; then
+if [ -n "${LEDGER_FROM:-}" ]; then
+	sqlite3 "$LEDGER_FROM" ".backup big.ledger" && cp "$(dirname "$LEDGER_FROM")/op.key" op.key ||
+	    exit 2
+	AUDIT_N=$(sqlite3 big.ledger "SELECT count(*) FROM entries")
+	echo "-- a ledger of $AUDIT_N entries (copied from $LEDGER_FROM)"
+else
+	echo "-- a ledger of $AUDIT_N entries"
+	t "prov-test ledger_fill $AUDIT_N" 0 "$HELPER" ledger_fill big.ledger op.key "$AUDIT_N" \
+	    $((AUDIT_N / 5 > 0 ? AUDIT_N / 5 : 1))
+fi
 export PROV_LEDGER=$dir/big.ledger
 t "prov-ledger checkpoint" 0 "$PL" checkpoint --key op.key
 t "prov-ledger export" 0 "$PL" export
@@ -72,6 +83,8 @@ py=$last_wall
 printf '%-44s %8.1f us per entry\n' "full audit" "$(echo "$audit * 1000000 / $AUDIT_N" | bc -l)"
 printf '%-44s %8.2fx\n' "full audit / python root (no signatures)" "$(echo "$audit / $py" | bc -l)"
 unset PROV_LEDGER
+fi
+[ "$FILES" = 0 ] && exit 0
 
 echo "-- a files audit of a delivery of $FILES frames"
 mkdir src deliv || exit 2
@@ -105,10 +118,12 @@ t "prov-ledger handoff DIR (fingerprints)" 0 "$PL" handoff --to vendor --project
 id=$(cat out)
 t "hashdeep -c sha256 -r -l (known hashes)" 0 hashdeep -c sha256 -r -l deliv
 mv out known.txt
-# the delivery as it arrived: 10 renamed, 10 edited, 10 removed
-ls deliv | head -n 30 >changed.txt
+# the delivery as it arrived: 10 renamed, 5 with a byte appended (same
+# pixels), 5 overwritten by another tile (changed), 10 removed
+ls deliv | head -n 31 >changed.txt
 sed -n 1,10p changed.txt | while read -r f; do mv "deliv/$f" "deliv/renamed_$f"; done
-sed -n 11,20p changed.txt | while read -r f; do printf x >>"deliv/$f"; done
+sed -n 11,15p changed.txt | while read -r f; do printf x >>"deliv/$f"; done
+sed -n 16,20p changed.txt | while read -r f; do cp "deliv/$(sed -n 31p changed.txt)" "deliv/$f"; done
 sed -n 21,30p changed.txt | while read -r f; do rm "deliv/$f"; done
 t "prov-audit --handoff ID DIR" 1 "$PA" --handoff "$id" deliv
 pa=$last_wall
