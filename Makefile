@@ -163,6 +163,10 @@ $(OUT)/bench/%: bench/%.cpp
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
+# The PDQ index benchmark drives libprov itself.
+$(OUT)/bench/bench_pdqidx: bench/bench_pdqidx.c $(LIBPROV)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBPROV) $(ALL_LDFLAGS) $(DEP_LIBS)
 bench-bin: $(BENCH_BIN)
 bench: deps-bench
 	$(MAKE) bench-run
