@@ -835,8 +835,11 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	cksum_update(&k, x->list, (size_t)CHUNKS * x->n * 4);
 	h.checksum = cksum_final(&k);
 
+	/* A temporary file of our own (a stale one of a dead process with our
+	 * pid is removed first), renamed over path once complete. */
 	prov_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	(void)unlink(tmp.buf);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = prov_seterr(e, PROV_FAILED, errno, "%s: %s", tmp.buf, strerror(errno));
 		prov_buf_release(&tmp);
