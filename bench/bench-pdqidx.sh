@@ -22,6 +22,23 @@
 # that entry is read).
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, SIZES,
 # QUERIES, LINEAR, ARTIFACTS.
+#
+# Figures of 2026-11-29 on the 2-core development machine while several
+# other builds and test suites ran on it (load average 8 to 14), so wall
+# times are inflated; CPU seconds are the better guide (build and load are
+# wall seconds, ratio is index vs linear queries per CPU second):
+#   stored  distrib    build  load  file   B/hash hits/q  index q/cpu-s  linear q/cpu-s  ratio
+#   10^6    random      1.8s  0.13s  111MB  116    0.8     15090           708            21x
+#   10^6    clustered   2.0s  0.15s  111MB  116   47.5      8964           695            13x
+#   10^7    random     17.9s  1.66s 1072MB  112    0.8      1173            53            22x
+#   10^7    clustered  13.4s  1.37s 1072MB  112   48.1      1212            61            20x
+# 10^4 queries against 10^7 hashes: 21 s (random) and 20 s (clustered)
+# wall through the index on 2 threads, 455 s and 350 s by the linear scan
+# (extrapolated from 200 queries).  Peak RSS of the driver at 10^7: 1.55 GB
+# (of which 0.48 GB are its own input array).  prov-ledger match, 10^5
+# frames in one handoff, 1000 queries: 2.8 s CPU building the index from
+# the ledger, 1.9 s loading it, 2.0 s after one more handoff (most of it
+# parsing the matched handoff's JSON to print the artifacts' paths).
 set -u
 : "${BENCH_DIR:?}" "${PROV_BENCH_BIN:?}" "${PROV_BIN:?}"
 SIZES=${SIZES:-"1000000 10000000"}
