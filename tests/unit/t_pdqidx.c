@@ -427,12 +427,25 @@ DEFINE_TEST(test_pdqidx_file_round_trip_and_growth)
 			memcpy(more[i].hash, stored + 32 * (n + i), 32);
 		assert_ok(prov_pdqidx_add(y, more, 500, &e));
 	}
+	assert_eq_int(prov_pdqidx_unindexed(y), 500);
 	for (i = 0; i < 40; i++) {
 		memcpy(q, stored + 32 * (n + rnd() % 500), 32);
 		flip(q, (int)(rnd() % 32));
 		assert_true(same_as_linear(y, stored, n + 500, q, 31) >= 1);
 	}
+	/* Saved with that tail and loaded: the same, still exact. */
+	assert_ok(prov_pdqidx_save(y, "tail", &e));
+	prov_pdqidx_free(x);
+	assert_ok(prov_pdqidx_load(&x, "tail", &e));
+	assert_eq_int(prov_pdqidx_count(x), n + 500);
+	assert_eq_int(prov_pdqidx_unindexed(x), 500);
+	for (i = 0; i < 40; i++) {
+		memcpy(q, stored + 32 * (rnd() % (n + 500)), 32);
+		flip(q, (int)(rnd() % 32));
+		assert_true(same_as_linear(x, stored, n + 500, q, 31) >= 1);
+	}
 	assert_ok(prov_pdqidx_build(y, 2, &e));
+	assert_eq_int(prov_pdqidx_unindexed(y), 0);
 	for (i = 0; i < 40; i++) {
 		memcpy(q, stored + 32 * (rnd() % (n + 500)), 32);
 		flip(q, (int)(rnd() % 40));
@@ -624,6 +637,8 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(s.added, 1);
 	assert_eq_int(s.saved, 1);
 	assert_eq_int(prov_pdqidx_count(x), 4);
+	/* One new hash: kept beside the tables, not worth rebuilding them. */
+	assert_eq_int(prov_pdqidx_unindexed(x), 1);
 
 	/* Match: near a.png's trimmed hash (5 bits), and exactly b.png. */
 	prov_unhex(pdq_hex[1], h, 32);
@@ -687,6 +702,26 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(s.rebuilt, 1);
 	assert_true(strstr(s.why, "another ledger") != NULL);
 	assert_eq_int(prov_pdqidx_count(x), 4);
+	prov_pdqidx_free(x);
+	/* 5000 new hashes: more than 4096 and 1/64 of all, the tables are
+	 * rebuilt over everything. */
+	{
+		json_t *arts = json_array();
+		char hex[65];
+
+		for (i = 0; i < 5000; i++) {
+			random_hash(h);
+			prov_hex(h, 32, hex);
+			json_array_append_new(arts, json_pack("{s:s,s:{s:s,s:i}}", "path", "f.png",
+			    "pdq", "hash", hex, "quality", 100));
+		}
+		assert_ok(append_handoff(l, &studio, arts));
+	}
+	assert_ok(prov_pdqidx_open_ledger(&x, l, "m.ledger.pdqidx", 2, &s, &e));
+	assert_eq_int(s.rebuilt, 0);
+	assert_eq_int(s.added, 5000);
+	assert_eq_int(prov_pdqidx_count(x), 5004);
+	assert_eq_int(prov_pdqidx_unindexed(x), 0);
 	prov_pdqidx_free(x);
 	prov_ledger_close(l);
 	prov_key_release(&op);
