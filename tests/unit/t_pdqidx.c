@@ -608,9 +608,12 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 		json_decref(p);
 	}
 	prov_buf_release(&b);
-	/* Entry 3: a.png (hash 0, trimmed hash 1), b.png (hash 2), no-pdq. */
-	assert_ok(append_handoff(l, &studio, json_pack("[o,o,{s:s}]", artifact("a.png", 0, 1),
-	    artifact("b.png", 2, -1), "path", "notes.txt")));
+	/* Entry 3: a file without PDQ whose name has quotes, brackets and
+	 * backslashes (skipped over when the matches are read back), a.png
+	 * (hash 0, trimmed hash 1), b.png (hash 2). */
+	assert_ok(append_handoff(l, &studio, json_pack("[{s:s,s:[i,{s:s}]},o,o]", "path",
+	    "notes \"]}\\\\ ,\\\" z.txt", "misc", 1, "k", "]}", artifact("a.png", 0, 1),
+	    artifact("b.png", 2, -1))));
 
 	assert_ok(prov_pdqidx_open_ledger(&x, l, "l.ledger.pdqidx", 2, &s, &e));
 	assert_eq_int(s.rebuilt, 1);
@@ -655,7 +658,7 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(m.n, 2);
 	assert_eq_int(m.v[0].query, 0);
 	assert_eq_int(m.v[0].entry, 3);
-	assert_eq_int(m.v[0].artifact, 0);
+	assert_eq_int(m.v[0].artifact, 1);
 	assert_eq_int(m.v[0].distance, 5);
 	assert_eq_int(m.v[0].trimmed, 1);
 	assert_eq_int(m.v[0].part, 1);
@@ -663,6 +666,7 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_str(m.v[0].type, "handoff");
 	assert_eq_str(json_string_value(json_object_get(m.v[0].record, "path")), "a.png");
 	assert_eq_int(m.v[1].query, 1);
+	assert_eq_int(m.v[1].artifact, 2);
 	assert_eq_int(m.v[1].distance, 0);
 	assert_eq_int(m.v[1].quality, 92);
 	assert_eq_str(json_string_value(json_object_get(m.v[1].record, "path")), "b.png");
