@@ -318,6 +318,60 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * resolution convention) and the Hamming-distance index.
  */
 
+#define PROV_PDQ_HEX 64		/* hex digits of a hash */
+
+/* A PDQ hash: bit 16*u+v (DCT row u, column v) is bit v of w[u]. */
+struct prov_pdq {
+	uint16_t w[16];
+	int quality;			/* 0..100; below 50: not for matching */
+};
+
+/* The 16x16 DCT coefficients a hash is thresholded from (row-major). */
+struct prov_pdq_dct {
+	float c[256];
+	int quality;
+};
+
+/*
+ * Hashes a luma plane (width*height floats, row-major, 0..255) as the
+ * reference C++ core does, bit for bit.  Images under 5 pixels on a side
+ * give the all-zero hash with quality 0 (PROV_OK).  dct may be NULL; if not,
+ * it receives the coefficients for prov_pdq_dihedral().  luma is not
+ * modified.  Thread-safe.  Returns PROV_OK, or PROV_FAILED (out of memory,
+ * absurd size) with e set.
+ */
+PROV_API int prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
+    struct prov_pdq *out, struct prov_pdq_dct *dct, struct prov_err *e);
+
+/*
+ * Hashes interleaved 8-bit pixels: nchan 1 (grey, luma = value), 3 (RGB)
+ * or 4 (RGBA, alpha ignored); luma 0.299R + 0.587G + 0.114B in float as the
+ * reference.  Same returns as prov_pdq_luma().  Thread-safe.
+ */
+PROV_API int prov_pdq_rgb8(const unsigned char *px, uint32_t width, uint32_t height,
+    unsigned nchan, struct prov_pdq *out, struct prov_pdq_dct *dct,
+    struct prov_err *e);
+
+/* The dihedral variants, in the order the reference prints them. */
+enum prov_pdq_variant {
+	PROV_PDQ_ORIGINAL, PROV_PDQ_ROT90, PROV_PDQ_ROT180, PROV_PDQ_ROT270,
+	PROV_PDQ_FLIPX, PROV_PDQ_FLIPY, PROV_PDQ_FLIPPLUS1, PROV_PDQ_FLIPMINUS1
+};
+/*
+ * The 8 hashes of the rotated/mirrored image derived from the DCT as the
+ * reference does (out[PROV_PDQ_ROT90] is the hash of the image turned
+ * counter-clockwise, FLIPX mirrors top/bottom, FLIPY left/right).  They
+ * approximate, not equal, the hashes of the transformed pixels.  Pure.
+ */
+PROV_API void prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8]);
+
+/* Writes the 64 lowercase hex digits the reference prints, NUL-terminated. */
+PROV_API void prov_pdq_format(const struct prov_pdq *h, char out[PROV_PDQ_HEX + 1]);
+/* Reads exactly 64 hex digits; 0, or -1 if malformed.  quality is left 0. */
+PROV_API int prov_pdq_parse(const char *text, struct prov_pdq *h);
+/* Hamming distance 0..256 of two hashes.  Pure. */
+PROV_API int prov_pdq_distance(const struct prov_pdq *a, const struct prov_pdq *b);
+
 /* (end of PDQ) */
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
