@@ -78,7 +78,7 @@ UNIT_OBJ = $(UNIT_SRC:%.c=$(OUT)/%.o) $(OUT)/tests/unit/harness.o
 LIBPROV = $(LIBOUT)/libprov.a
 HELPER  = $(OUT)/tests/prov-test
 
-.PHONY: all check test-run deps deps-bench demo install uninstall clean bench bench-bin fuzz lint
+.PHONY: all check test-run deps deps-bench demo demo-run bench-run install uninstall clean bench bench-bin fuzz lint
 .DELETE_ON_ERROR:
 
 all: $(LIBPROV) $(TOOLS)
@@ -88,6 +88,13 @@ $(OUT)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OUT)/libprov/pdq.o: ALL_CFLAGS += $(EXACT_FP)
+
+# The ledger executes schemas/ledger.sql itself: one source for both.
+$(OUT)/gen/ledger_sql.h: schemas/ledger.sql
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(OUT)/libprov/ledger.o: $(OUT)/gen/ledger_sql.h
+$(OUT)/libprov/ledger.o: ALL_CFLAGS += -I$(OUT)/gen
 
 $(OUT)/%.o: %.cpp
 	@mkdir -p $(@D)
@@ -131,7 +138,11 @@ test-run: all $(OUT)/tests/unit/unit $(HELPER)
 	PROV_BIN=$(abspath $(BINOUT)) PROV_UNIT=$(abspath $(OUT)/tests/unit/unit) \
 	PROV_TEST=$(abspath $(HELPER)) sh tests/run.sh
 
-demo: deps all
+# deps first, then a fresh make: pkg-config flags are read when make starts,
+# so on a bare machine they exist only after deps has installed the packages.
+demo: deps
+	$(MAKE) demo-run
+demo-run: all
 	PROV_BIN=$(abspath $(BINOUT)) sh examples/demo.sh
 
 deps:
@@ -143,12 +154,18 @@ deps-bench: deps
 # Benchmarks: every bench/bench-*.sh, or BENCH=name for one.  The small
 # programs under bench/ (bare decoders to compare with) go to $(OUT)/bench.
 BENCH_SRC = $(sort $(wildcard bench/*.c))
-BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+BENCH_CXX = $(sort $(wildcard bench/*.cpp))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%) $(BENCH_CXX:bench/%.cpp=$(OUT)/bench/%)
+$(OUT)/bench/%: bench/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
 bench-bin: $(BENCH_BIN)
-bench: deps-bench all bench-bin
+bench: deps-bench
+	$(MAKE) bench-run
+bench-run: all bench-bin
 	PROV_BENCH_BIN=$(abspath $(OUT)/bench) \
 	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh $(BENCH)
 
