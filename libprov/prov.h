@@ -345,6 +345,102 @@ extern const struct prov_format prov_format_exr;
  * their Merkle roots, indicators of who made a file.
  */
 
+/*
+ * Naming patterns (libprov/names.c, file format in schemas/names.md): a
+ * compiled, read-only set of POSIX extended regexes whose capture groups
+ * fill the fields below.  A set is immutable once open, so any number of
+ * threads may parse with it at once.
+ */
+enum prov_names_field {
+	PROV_NAMES_EPISODE, PROV_NAMES_SEQUENCE, PROV_NAMES_SHOT,
+	PROV_NAMES_FRAME, PROV_NAMES_VERSION, PROV_NAMES_TASK,
+	PROV_NAMES_NFIELDS
+};
+struct prov_names;
+/*
+ * Compiles the rules in text[0..len) (src names it in messages); text NULL
+ * means the built-in defaults.  On success *out is a new set the caller
+ * frees with prov_names_close(); on a bad line returns PROV_FAILED with
+ * "src:line: why" in e and *out NULL.
+ */
+PROV_API int prov_names_open(struct prov_names **out, const char *text, size_t len,
+    const char *src, struct prov_err *e);
+/* As prov_names_open() with the contents of the file at path. */
+PROV_API int prov_names_open_file(struct prov_names **out, const char *path,
+    struct prov_err *e);
+/* Frees a set; NULL is a no-op. */
+PROV_API void prov_names_close(struct prov_names *n);
+/* "episode", "sequence", ... for a field index, NULL when out of range. */
+PROV_API const char *prov_names_field(int i);
+/*
+ * Parses path[0..len) (its last 4096 bytes; '\\' counts as '/'), and sets
+ * each field found as a string key of out (when out is not NULL), e.g.
+ * {"episode": "104", "shot": "030", "frame": "0101"}.  Returns the number
+ * of fields found.
+ */
+PROV_API int prov_names_parse(const struct prov_names *n, const char *path, size_t len,
+    json_t *out);
+/* Parses rec->path and sets rec's "names" object when anything was found;
+ * n NULL does nothing.  Returns the number of fields found. */
+PROV_API int prov_names_add(const struct prov_names *n, struct prov_record *rec);
+
+/*
+ * Frame sequences (libprov/seq.c).  A collector takes finished records in
+ * any order; prov_seq_flush() emits one record of kind "sequence" per group
+ * of at least two frames with the same directory and the same pattern
+ * (prefix, digit count, suffix), in byte order of the pattern, and empties
+ * the collector.  Not thread-safe: one collector per writer.
+ */
+struct prov_seq;
+/* A new, empty collector (never NULL; allocation failure aborts). */
+PROV_API struct prov_seq *prov_seq_new(void);
+/* Frees it and any frames not flushed; NULL is a no-op. */
+PROV_API void prov_seq_free(struct prov_seq *s);
+/*
+ * Offers a finished record: when its file name has a frame number
+ * ("shot.0101.exr", "shot_0101.png", "frame-01.tif") and it has a pixel
+ * hash or a sha256, the frame is kept (path and hash copied).  Returns 1
+ * when kept, 0 otherwise.  Records of kind archive, sequence, symlink or
+ * directory are never frames.
+ */
+PROV_API int prov_seq_add(struct prov_seq *s, const struct prov_record *rec);
+/* Frames held. */
+PROV_API size_t prov_seq_count(const struct prov_seq *s);
+/*
+ * Emits the sequences: for each, a record (path "dir/prefix####suffix",
+ * kind "sequence", fields "sequence": {"pattern" (printf style),
+ * "pattern_hash" (#### style), "first", "last", "count", "padding",
+ * "gaps": [[from, to], ...], "leaves": "pixels"|"sha256"|"mixed",
+ * "merkle_root": hex}) is passed to emit, which must not keep it; names
+ * (when n is not NULL) are added.  Frames in no sequence are dropped.  Stops
+ * and returns emit's first non-zero result, else 0.
+ */
+PROV_API int prov_seq_flush(struct prov_seq *s, const struct prov_names *n,
+    int (*emit)(void *ctx, struct prov_record *rec), void *ctx);
+
+/*
+ * Indicators (libprov/indicators.c): from a finished record's "meta",
+ * "member" and path, appends to its "indicators" array the values that
+ * point at a person (owner, user), a machine (host), a place (location), a
+ * time zone (tz), a tool (software), a script or encoding (locale) or an
+ * absolute path (path), each {"type", "value", "field"}, without
+ * duplicating an entry already there.  Call once per finished record;
+ * reentrant.  Returns the number of indicators added.
+ */
+PROV_API int prov_indicators_add(struct prov_record *rec);
+/* The name of the first non-Latin script found in s[0..len) ("Hangul",
+ * "Han", "Kana", "Cyrillic", "Greek", "Arabic", "Hebrew", "Thai"), or NULL. */
+PROV_API const char *prov_script_of(const char *s, size_t len);
+
+/*
+ * Project and edit files (libprov/fp_project.c): Blender .blend, Maya
+ * ASCII .ma, Nuke .nk, Toon Boom .xstage, OpenTimelineIO .otio and CMX 3600
+ * EDL, recognised by content.  Adds "meta": {"application", "format",
+ * "version", ...} and "paths": [embedded file paths] (bounded), and user
+ * names found in them through indicators.  Reentrant.
+ */
+extern const struct prov_format prov_format_project;
+
 /* (end of names and sequences) */
 
 /* ------------------------------------------------------------------- PDQ */
