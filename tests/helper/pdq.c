@@ -35,9 +35,13 @@ pnm_int(FILE *f)
 
 /*
  * A binary PNM as ImageMagick writes it (P4 bilevel: black 0, white 255;
- * P5 grey; P6 RGB), into 8-bit samples.  Samples over 8 bits (1, 2 or 4
- * bytes big-endian by maxval) keep only their low byte, as the reference
- * (CImg) does: this reproduces the reference, it is not prov's conversion.
+ * P5 grey; P6 RGB), into 8-bit samples, the way the reference's front end
+ * (CImg) reads them: for any maxval over 255 it reads W*H*channels 16-bit
+ * big-endian words and keeps only their low byte.  With maxval over 65535
+ * (ImageMagick writes 4-byte samples for 24- and 32-bit images) that walks
+ * the first half of the data two bytes at a time.  This reproduces the
+ * reference; it is not prov's conversion (prov scales by the significant
+ * bits).
  */
 static unsigned char *
 read_pnm(const char *path, uint32_t *w, uint32_t *h, unsigned *nchan)
@@ -61,7 +65,7 @@ read_pnm(const char *path, uint32_t *w, uint32_t *h, unsigned *nchan)
 	    (type != '4' && type != '5' && type != '6') || (type == '4') != (maxv == 1))
 		errx(1, "%s: unsupported PNM P%c %lldx%lld maxval %lld", path, type,
 		    W, H, maxv);
-	bps = maxv < 256 ? 1 : maxv < 65536 ? 2 : 4;
+	bps = maxv < 256 ? 1 : 2;
 	*w = (uint32_t)W;
 	*h = (uint32_t)H;
 	*nchan = type == '6' ? 3 : 1;
