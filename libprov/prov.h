@@ -313,6 +313,7 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * decoder, nothing is printed, no global state.
  */
 extern const struct prov_format prov_format_png;
+extern const struct prov_format prov_format_tiff;
 
 /* (end of pixel hash) */
 
