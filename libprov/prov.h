@@ -504,6 +504,46 @@ PROV_API int prov_pdq_parse(const char *text, struct prov_pdq *h);
 /* Hamming distance 0..256 of two hashes.  Pure. */
 PROV_API int prov_pdq_distance(const struct prov_pdq *a, const struct prov_pdq *b);
 
+/*
+ * The luma plane prov hashes for a decoded image, as schemas/pdq-v1.md
+ * specifies: the display window (the data window's pixels, 0 elsewhere;
+ * the data window alone when the display window is over 64 Mpixel or 16
+ * times the data window), colour from channels "R", "G", "B" (or "Y" alone) of the given
+ * layer ("<layer>.R"; NULL or "" for the unprefixed channels), each sample
+ * brought to an 8-bit display value (integers scaled by their significant
+ * bits, v * 255 / (2^bits - 1) rounded; scene-linear floats clamped to
+ * [0, 1] and sRGB-encoded; display floats clamped), then luma
+ * 0.299R + 0.587G + 0.114B in float as from an 8-bit file.  Alpha is
+ * ignored; orientation is not applied.  On PROV_OK *luma is a malloc'd
+ * plane of *width x *height floats the caller frees.  PROV_WARN (e set, *luma NULL) when
+ * the image has no such full-resolution channels (nothing to hash);
+ * PROV_FAILED when out of memory.  Thread-safe.
+ */
+PROV_API int prov_pdq_image_luma(const struct prov_image *img, const char *layer,
+    float **luma, uint32_t *width, uint32_t *height, struct prov_err *e);
+
+/*
+ * Finds uniform borders (letterbox or pillarbox bars, any single colour,
+ * within 12 luma levels) around a luma plane.  Returns 1 and the region
+ * inside them in box (x0, y0, x1, y1, inclusive) when bars at least 1% of
+ * the side (and 2 pixels) thick were found and a quarter of each side (at
+ * least 16 pixels) remains; else 0 with box the whole plane.  Pure.
+ */
+PROV_API int prov_pdq_borders(const float *luma, uint32_t width, uint32_t height,
+    uint32_t box[4]);
+
+/*
+ * PDQ of a decoded image: prov_pdq_image_luma(), then prov_pdq_luma().
+ * When trimmed is not NULL and prov_pdq_borders() finds bars, *trimmed is
+ * the hash of the region inside them and box (if not NULL) that region,
+ * relative to the hashed region's top-left;
+ * otherwise trimmed->quality is -1.  Returns as prov_pdq_image_luma()
+ * (PROV_WARN: nothing to hash).  Thread-safe.
+ */
+PROV_API int prov_pdq_image(const struct prov_image *img, const char *layer,
+    struct prov_pdq *out, struct prov_pdq *trimmed, uint32_t box[4],
+    struct prov_err *e);
+
 /* (end of PDQ) */
 
 /* ------------------------------------------------------------- PDQ index */
