@@ -314,6 +314,7 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  */
 extern const struct prov_format prov_format_png;
 extern const struct prov_format prov_format_tiff;
+extern const struct prov_format prov_format_jpeg;
 
 /* (end of pixel hash) */
 
