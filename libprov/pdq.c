@@ -16,9 +16,12 @@
  *     independent running sums overlap in the pipeline;
  *   - the second pass produces only what the 64x64 decimation samples:
  *     its horizontal filter keeps every running sum but divides only at the
- *     64 sampled columns, its vertical filter runs over those 64 columns.
+ *     64 sampled columns, its vertical filter runs over those 64 columns;
+ *   - the whole pipeline is streamed (pdq_core()): luma rows are made on
+ *     demand from the source, so no image-sized buffer is allocated; the
+ *     working set is a few dozen rows and stays in cache.
  *
- * Input conversion (what the reference leaves undefined, see DESIGN.md):
+ * Input conversion (what the reference leaves undefined, schemas/pdq-v1.md):
  * 8-bit samples as they are; other integer samples scaled to 8 bits by
  * their significant bits, v * 255 / (2^bits - 1) rounded to nearest (the
  * reference keeps the low byte of 16-bit samples, which is meaningless);
@@ -46,43 +49,17 @@ window_size(uint32_t n)
 	return (int)((n + 2 * DIM - 1) / (2 * DIM));
 }
 
-/*
- * One row, full output.  The reference's box1DFloat: phase 1 primes the sum,
- * phase 2 writes with a growing count, phase 3 adds the new sample then
- * subtracts the old one, phase 4 subtracts with a shrinking count.
- */
-static void
-box_row(const float *in, float *out, int n, int w)
-{
-	int h = (w + 2) / 2, i, cnt = 0, li = 0, ri = 0, oi = 0;
-	float sum = 0.0f, fw = (float)w;
-
-	for (i = 0; i < h - 1; i++) {
-		sum += in[ri++];
-		cnt++;
-	}
-	for (i = 0; i < w - h + 1; i++) {
-		sum += in[ri++];
-		cnt++;
-		out[oi++] = sum / (float)cnt;
-	}
-	for (i = 0; i < n - w; i++) {
-		sum += in[ri++];
-		sum -= in[li++];
-		out[oi++] = sum / fw;
-	}
-	for (i = 0; i < h - 1; i++) {
-		sum -= in[li++];
-		cnt--;
-		out[oi++] = sum / (float)cnt;
-	}
-}
-
 #define NR 8	/* rows filtered side by side */
 
-/* NR rows (stride n) at once, full output: the same operations per row. */
+/*
+ * nr <= NR rows at once, full output: per row the reference's box1DFloat.
+ * Phase 1 primes the sum, phase 2 writes with a growing count, phase 3 adds
+ * the new sample then subtracts the old one, phase 4 subtracts with a
+ * shrinking count.  The rows' independent running sums overlap in the
+ * pipeline; each row sees exactly the reference's operations.
+ */
 static void
-box_rows8(const float *in, float *out, int n, int w)
+box_rows(const float *const in[NR], float *const out[NR], int nr, int n, int w)
 {
 	int h = (w + 2) / 2, i, r, cnt = 0, li = 0, ri = 0, oi = 0;
 	float sum[NR], fw = (float)w, fc;
@@ -90,31 +67,31 @@ box_rows8(const float *in, float *out, int n, int w)
 	for (r = 0; r < NR; r++)
 		sum[r] = 0.0f;
 	for (i = 0; i < h - 1; i++, ri++) {
-		for (r = 0; r < NR; r++)
-			sum[r] += in[(size_t)r * n + ri];
+		for (r = 0; r < nr; r++)
+			sum[r] += in[r][ri];
 		cnt++;
 	}
 	for (i = 0; i < w - h + 1; i++, ri++, oi++) {
 		cnt++;
 		fc = (float)cnt;
-		for (r = 0; r < NR; r++) {
-			sum[r] += in[(size_t)r * n + ri];
-			out[(size_t)r * n + oi] = sum[r] / fc;
+		for (r = 0; r < nr; r++) {
+			sum[r] += in[r][ri];
+			out[r][oi] = sum[r] / fc;
 		}
 	}
 	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
-		for (r = 0; r < NR; r++) {
-			sum[r] += in[(size_t)r * n + ri];
-			sum[r] -= in[(size_t)r * n + li];
-			out[(size_t)r * n + oi] = sum[r] / fw;
+		for (r = 0; r < nr; r++) {
+			sum[r] += in[r][ri];
+			sum[r] -= in[r][li];
+			out[r][oi] = sum[r] / fw;
 		}
 	}
 	for (i = 0; i < h - 1; i++, li++, oi++) {
 		cnt--;
 		fc = (float)cnt;
-		for (r = 0; r < NR; r++) {
-			sum[r] -= in[(size_t)r * n + li];
-			out[(size_t)r * n + oi] = sum[r] / fc;
+		for (r = 0; r < nr; r++) {
+			sum[r] -= in[r][li];
+			out[r][oi] = sum[r] / fc;
 		}
 	}
 }
@@ -122,7 +99,7 @@ box_rows8(const float *in, float *out, int n, int w)
 /*
  * NR rows at once (or fewer: nr), output only at the sampled columns
  * cols[0..63] (ascending, may repeat) into out[r * 64 + k].  The running
- * sums are exactly those of box_row(); only unused quotients are skipped.
+ * sums are exactly those of box_rows(); only unused quotients are skipped.
  */
 static void
 box_rows_sampled(const float *in, float *out, int nr, int n, int w,
@@ -169,7 +146,7 @@ box_rows_sampled(const float *in, float *out, int nr, int n, int w,
 /*
  * The vertical filter over an nrows x ncols plane, row by row through one
  * running sum per column (sum[], ncols floats of scratch).  Per column the
- * operations are those of box_row() down the column.
+ * operations are those of box_rows() down the column.
  */
 static void
 box_cols(const float *in, float *out, int nrows, int ncols, int w, float *sum)
@@ -266,57 +243,152 @@ bits_from_dct(const float c[256], struct prov_pdq *out)
 
 /* ------------------------------------------------------------ the core */
 
-int
-prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
+/*
+ * Where the core reads luma rows from: a float plane, interleaved 8-bit
+ * pixels, or a decoded image (converted row by row, section 3 of
+ * schemas/pdq-v1.md).  row() returns row y of the region (width floats),
+ * either a pointer into the source or buf filled.
+ */
+struct luma_src {
+	const float *(*row)(const struct luma_src *s, uint32_t y, float *buf);
+	float (*px)(const struct luma_src *s, uint32_t x, uint32_t y);
+	uint32_t width;			/* of the region */
+	const float *plane;		/* plane: stride width */
+	const unsigned char *rgb;	/* 8-bit: stride pw pixels of nchan */
+	unsigned nchan;
+	const struct prov_image *img;	/* image: channels r, g, b or y */
+	int r, g, b, y;
+	int64_t ox, oy;			/* data-window pixel of region (0, 0) */
+	unsigned char *s8;		/* image: 3 * width bytes of scratch */
+	size_t pw;			/* stride of the 8-bit source */
+};
+
+/*
+ * The core, streamed: the first pass's row filter feeds a ring of wc + NR
+ * rows, its column filter runs over the ring one output row at a time (one
+ * running sum per column, in the reference's order per column), every NR
+ * output rows go through the second pass's row filter, sampled at the 64
+ * columns, and the second column filter runs over those 64 columns.  The
+ * working set is about (wc + 2 NR) rows, so nothing large is allocated or
+ * touched twice: no page faults on big buffers, no cache misses.
+ */
+static int
+pdq_core(const struct luma_src *src, uint32_t width, uint32_t height,
     struct prov_pdq *out, struct prov_pdq_dct *dct, struct prov_err *e)
 {
 	int W = (int)width, H = (int)height, rows[DIM], cols[DIM];
-	int wr, wc, i, j, k, gsum;
-	float *tmp = NULL, *blur = NULL, *cmp = NULL, *sum = NULL;
+	int wr, wc, C, i, j, k, r, gsum, made = 0, h, cnt = 0, li = 0, ri = 0, oi = 0;
+	int nb = 0, bstart = 0;
+	float *mem, *ring, *inb, *bat, *sum, *cmp, *tmp2, *o, fw, fc;
+	const float *a, *bb, *in[NR];
+	float *outp[NR];
 	float g[DIM][DIM], t[16][DIM], c[256];
-	size_t n;
+	size_t nfl;
 
 	memset(out, 0, sizeof(*out));
 	if (dct != NULL)
 		memset(dct, 0, sizeof(*dct));
 	if (width < 5 || height < 5)
 		return PROV_OK;
-	if (width > INT32_MAX / 2 || height > INT32_MAX / 2 ||
-	    (uint64_t)width * height > SIZE_MAX / (2 * sizeof(float)))
+	if (width > INT32_MAX / 4 || height > INT32_MAX / 4)
 		return prov_seterr(e, PROV_FAILED, 0, "pdq: image too large");
-	n = (size_t)width * height;
-	/* tmp also holds the second vertical pass: height x max(width, 64). */
-	tmp = malloc((size_t)height * (width > DIM ? width : DIM) * sizeof(float));
-	blur = malloc(n * sizeof(float));
-	cmp = malloc((size_t)height * DIM * sizeof(float));
-	sum = malloc((size_t)(width > DIM ? width : DIM) * sizeof(float));
-	if (tmp == NULL || blur == NULL || cmp == NULL || sum == NULL) {
-		free(tmp); free(blur); free(cmp); free(sum);
-		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
-	}
-	dct_init();
 	wr = window_size(width);
 	wc = window_size(height);
+	C = wc + NR;
+	/* ring C*W, source rows NR*W, batch NR*W, sums, cmp and tmp2 H*64 */
+	nfl = ((size_t)C + 2 * NR) * (size_t)W + (size_t)(W > DIM ? W : DIM) +
+	    2 * (size_t)H * DIM;
+	if (nfl > SIZE_MAX / sizeof(float) || (mem = malloc(nfl * sizeof(float))) == NULL)
+		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
+	ring = mem;
+	inb = ring + (size_t)C * W;
+	bat = inb + (size_t)NR * W;
+	sum = bat + (size_t)NR * W;
+	cmp = sum + (W > DIM ? W : DIM);
+	tmp2 = cmp + (size_t)H * DIM;
+	dct_init();
 	for (i = 0; i < DIM; i++) {
 		rows[i] = (int)(((i + 0.5) * H) / DIM);
 		cols[i] = (int)(((i + 0.5) * W) / DIM);
 	}
 
-	/* Pass 1: rows (luma -> tmp), columns (tmp -> blur). */
-	for (i = 0; i + NR <= H; i += NR)
-		box_rows8(luma + (size_t)i * W, tmp + (size_t)i * W, W, wr);
-	for (; i < H; i++)
-		box_row(luma + (size_t)i * W, tmp + (size_t)i * W, W, wr);
-	box_cols(tmp, blur, H, W, wc, sum);
-	/* Pass 2: rows at the sampled columns (blur -> cmp), then columns. */
-	for (i = 0; i < H; i += NR)
-		box_rows_sampled(blur + (size_t)i * W, cmp + (size_t)i * DIM,
-		    H - i < NR ? H - i : NR, W, wr, cols);
-	box_cols(cmp, tmp, H, DIM, wc, sum);
+#define RING(x) (ring + (size_t)((x) % C) * W)
+	/* Pass 1 rows: makes ring rows up to x, NR at a time.  A batch
+	 * overwrites rows at most x + NR - 1 - C = x - wc - 1, which the
+	 * column filter has already subtracted. */
+#define FILL(x) \
+	while (made <= (x)) { \
+		int nr_ = H - made < NR ? H - made : NR; \
+		for (r = 0; r < nr_; r++) { \
+			in[r] = src->row(src, (uint32_t)(made + r), inb + (size_t)r * W); \
+			outp[r] = RING(made + r); \
+		} \
+		box_rows(in, outp, nr_, W, wr); \
+		made += nr_; \
+	}
+	/* Pass 2 rows over each NR rows of pass 1 columns. */
+#define EMIT() \
+	if (++nb == NR || oi + 1 == H) { \
+		box_rows_sampled(bat, cmp + (size_t)bstart * DIM, nb, W, wr, cols); \
+		bstart += nb; \
+		nb = 0; \
+	}
+	/* Pass 1 columns, as box_cols() with rows from the ring. */
+	h = (wc + 2) / 2;
+	fw = (float)wc;
+	for (j = 0; j < W; j++)
+		sum[j] = 0.0f;
+	for (i = 0; i < h - 1; i++, ri++) {
+		FILL(ri)
+		a = RING(ri);
+		for (j = 0; j < W; j++)
+			sum[j] += a[j];
+		cnt++;
+	}
+	for (i = 0; i < wc - h + 1; i++, ri++, oi++) {
+		FILL(ri)
+		a = RING(ri);
+		o = bat + (size_t)nb * W;
+		cnt++;
+		fc = (float)cnt;
+		for (j = 0; j < W; j++) {
+			sum[j] += a[j];
+			o[j] = sum[j] / fc;
+		}
+		EMIT()
+	}
+	for (i = 0; i < H - wc; i++, ri++, li++, oi++) {
+		FILL(ri)
+		a = RING(ri);
+		bb = RING(li);
+		o = bat + (size_t)nb * W;
+		for (j = 0; j < W; j++) {
+			sum[j] += a[j];
+			sum[j] -= bb[j];
+			o[j] = sum[j] / fw;
+		}
+		EMIT()
+	}
+	for (i = 0; i < h - 1; i++, li++, oi++) {
+		bb = RING(li);
+		o = bat + (size_t)nb * W;
+		cnt--;
+		fc = (float)cnt;
+		for (j = 0; j < W; j++) {
+			sum[j] -= bb[j];
+			o[j] = sum[j] / fc;
+		}
+		EMIT()
+	}
+#undef EMIT
+#undef FILL
+#undef RING
+	/* Pass 2 columns over the 64 sampled columns. */
+	box_cols(cmp, tmp2, H, DIM, wc, sum);
 	for (i = 0; i < DIM; i++)
 		for (j = 0; j < DIM; j++)
-			g[i][j] = tmp[(size_t)rows[i] * DIM + j];
-	free(tmp); free(blur); free(cmp); free(sum);
+			g[i][j] = tmp2[(size_t)rows[i] * DIM + j];
+	free(mem);
 
 	/* Quality: truncated gradients, vertical pairs then horizontal. */
 	gsum = 0;
@@ -335,17 +407,17 @@ prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
 	/* DCT: T = D g, C = T D^T, float accumulators, k ascending. */
 	for (i = 0; i < 16; i++)
 		for (j = 0; j < DIM; j++) {
-			float s = 0.0f;
+			float sacc = 0.0f;
 			for (k = 0; k < DIM; k++)
-				s += dct_matrix[i][k] * g[k][j];
-			t[i][j] = s;
+				sacc += dct_matrix[i][k] * g[k][j];
+			t[i][j] = sacc;
 		}
 	for (i = 0; i < 16; i++)
 		for (j = 0; j < 16; j++) {
-			float s = 0.0f;
+			float sacc = 0.0f;
 			for (k = 0; k < DIM; k++)
-				s += t[i][k] * dct_matrix[j][k];
-			c[i * 16 + j] = s;
+				sacc += t[i][k] * dct_matrix[j][k];
+			c[i * 16 + j] = sacc;
 		}
 	bits_from_dct(c, out);
 	if (dct != NULL) {
@@ -353,6 +425,33 @@ prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
 		dct->quality = out->quality;
 	}
 	return PROV_OK;
+}
+
+static const float *
+plane_row(const struct luma_src *s, uint32_t y, float *buf)
+{
+	(void)buf;
+	return s->plane + (size_t)y * s->width;
+}
+
+static float
+plane_px(const struct luma_src *s, uint32_t x, uint32_t y)
+{
+	return s->plane[(size_t)y * s->width + x];
+}
+
+int
+prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
+    struct prov_pdq *out, struct prov_pdq_dct *dct, struct prov_err *e)
+{
+	struct luma_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.row = plane_row;
+	src.px = plane_px;
+	src.width = width;
+	src.plane = luma;
+	return pdq_core(&src, width, height, out, dct, e);
 }
 
 /* ------------------------------------------------------ dihedral variants */
@@ -445,34 +544,42 @@ prov_pdq_distance(const struct prov_pdq *a, const struct prov_pdq *b)
 
 /* --------------------------------------------------------- 8-bit inputs */
 
+/* The reference's luma of one 8-bit pixel. */
+static float
+luma8(const unsigned char *p, unsigned nchan)
+{
+	if (nchan < 3)
+		return (float)p[0];
+	return 0.299f * (float)p[0] + 0.587f * (float)p[1] + 0.114f * (float)p[2];
+}
+
+static const float *
+rgb8_row(const struct luma_src *s, uint32_t y, float *buf)
+{
+	const unsigned char *p = s->rgb + (size_t)y * s->pw * s->nchan;
+	uint32_t x;
+
+	for (x = 0; x < s->width; x++)
+		buf[x] = luma8(p + (size_t)x * s->nchan, s->nchan);
+	return buf;
+}
+
 int
 prov_pdq_rgb8(const unsigned char *px, uint32_t width, uint32_t height,
     unsigned nchan, struct prov_pdq *out, struct prov_pdq_dct *dct,
     struct prov_err *e)
 {
-	float *luma;
-	size_t i, n;
-	int rc;
+	struct luma_src src;
 
 	if (nchan != 1 && nchan != 3 && nchan != 4)
 		return prov_seterr(e, PROV_FAILED, 0, "pdq: %u channels", nchan);
-	if ((uint64_t)width * height > SIZE_MAX / (4 * sizeof(float)))
-		return prov_seterr(e, PROV_FAILED, 0, "pdq: image too large");
-	n = (size_t)width * height;
-	if ((luma = malloc((n ? n : 1) * sizeof(float))) == NULL)
-		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
-	for (i = 0; i < n; i++) {
-		const unsigned char *p = px + i * nchan;
-
-		if (nchan == 1)
-			luma[i] = (float)p[0];
-		else
-			luma[i] = 0.299f * (float)p[0] + 0.587f * (float)p[1] +
-			    0.114f * (float)p[2];
-	}
-	rc = prov_pdq_luma(luma, width, height, out, dct, e);
-	free(luma);
-	return rc;
+	memset(&src, 0, sizeof(src));
+	src.row = rgb8_row;
+	src.width = width;
+	src.rgb = px;
+	src.pw = width;
+	src.nchan = nchan;
+	return pdq_core(&src, width, height, out, dct, e);
 }
 
 /* ------------------------------------------------- decoded images (v1) */
@@ -570,9 +677,10 @@ conv_init(void)
 	__atomic_store_n(&conv_ready, 1, __ATOMIC_RELEASE);
 }
 
-/* Sample i of channel ch as an 8-bit display value. */
+/* Samples off..off+n-1 of channel ch as 8-bit display values. */
 static void
-to8(const struct prov_channel *ch, enum prov_transfer tf, size_t n, unsigned char *out)
+to8(const struct prov_channel *ch, enum prov_transfer tf, size_t off, size_t n,
+    unsigned char *out)
 {
 	size_t i;
 	unsigned bits = ch->bits;
@@ -585,10 +693,14 @@ to8(const struct prov_channel *ch, enum prov_transfer tf, size_t n, unsigned cha
 		if (bits == 0 || bits > prov_sample_size(ch->type) * 8)
 			bits = (unsigned)prov_sample_size(ch->type) * 8;
 		max = (1ull << bits) - 1;
+		if (ch->type == PROV_SAMPLE_U8 && bits == 8) {
+			memcpy(out, (const uint8_t *)ch->data + off, n);
+			break;
+		}
 		for (i = 0; i < n; i++) {
-			uint64_t v = ch->type == PROV_SAMPLE_U8 ? ((const uint8_t *)ch->data)[i] :
-			    ch->type == PROV_SAMPLE_U16 ? ((const uint16_t *)ch->data)[i] :
-			    ((const uint32_t *)ch->data)[i];
+			uint64_t v = ch->type == PROV_SAMPLE_U8 ? ((const uint8_t *)ch->data)[off + i] :
+			    ch->type == PROV_SAMPLE_U16 ? ((const uint16_t *)ch->data)[off + i] :
+			    ((const uint32_t *)ch->data)[off + i];
 			out[i] = v >= max ? 255 : (unsigned char)((v * 255 + max / 2) / max);
 		}
 		break;
@@ -600,9 +712,9 @@ to8(const struct prov_channel *ch, enum prov_transfer tf, size_t n, unsigned cha
 			bits = (unsigned)prov_sample_size(ch->type) * 8;
 		max = (1ull << (bits - 1)) - 1;
 		for (i = 0; i < n; i++) {
-			int64_t v = ch->type == PROV_SAMPLE_I8 ? ((const int8_t *)ch->data)[i] :
-			    ch->type == PROV_SAMPLE_I16 ? ((const int16_t *)ch->data)[i] :
-			    ((const int32_t *)ch->data)[i];
+			int64_t v = ch->type == PROV_SAMPLE_I8 ? ((const int8_t *)ch->data)[off + i] :
+			    ch->type == PROV_SAMPLE_I16 ? ((const int16_t *)ch->data)[off + i] :
+			    ((const int32_t *)ch->data)[off + i];
 			out[i] = v <= 0 ? 0 : (uint64_t)v >= max ? 255 :
 			    (unsigned char)(((uint64_t)v * 255 + max / 2) / max);
 		}
@@ -611,18 +723,18 @@ to8(const struct prov_channel *ch, enum prov_transfer tf, size_t n, unsigned cha
 		const unsigned char *lut = tf == PROV_TRANSFER_LINEAR ? half_lin8 : half_disp8;
 
 		for (i = 0; i < n; i++)
-			out[i] = lut[((const uint16_t *)ch->data)[i]];
+			out[i] = lut[((const uint16_t *)ch->data)[off + i]];
 		break;
 	}
 	case PROV_SAMPLE_F32:
 		for (i = 0; i < n; i++) {
-			double x = ((const float *)ch->data)[i];
+			double x = ((const float *)ch->data)[off + i];
 			out[i] = tf == PROV_TRANSFER_LINEAR ? lin8(x) : disp8(x);
 		}
 		break;
 	case PROV_SAMPLE_F64:
 		for (i = 0; i < n; i++) {
-			double x = ((const double *)ch->data)[i];
+			double x = ((const double *)ch->data)[off + i];
 			out[i] = tf == PROV_TRANSFER_LINEAR ? lin8(x) : disp8(x);
 		}
 		break;
@@ -653,50 +765,68 @@ full_res(const struct prov_image *img, int c)
 	return c >= 0 && img->channels[c].x_sampling == 1 && img->channels[c].y_sampling == 1;
 }
 
-/* The luma of the data window's pixels, width*height. */
-static int
-data_luma(const struct prov_image *img, const char *layer, float **luma,
-    struct prov_err *e)
+/*
+ * Row y of an image region: data-window pixels where the region overlaps
+ * the data window, 0 elsewhere.
+ */
+static const float *
+image_row(const struct luma_src *s, uint32_t y, float *buf)
 {
-	int r = find_layer(img, layer, "R"), g = find_layer(img, layer, "G"),
-	    b = find_layer(img, layer, "B"), y = find_layer(img, layer, "Y");
-	size_t n, i;
-	unsigned char *p8;
-	float *l;
+	const struct prov_image *img = s->img;
+	int64_t dy = (int64_t)y + s->oy, xa, xb, x;
+	size_t off, n, W = s->width;
 
-	*luma = NULL;
-	if (img->width == 0 || img->height == 0)
-		return prov_seterr(e, PROV_WARN, 0, "pdq: empty image");
-	if (!(full_res(img, r) && full_res(img, g) && full_res(img, b)))
-		r = -1;
-	if (r < 0 && !full_res(img, y))
-		return prov_seterr(e, PROV_WARN, 0, "pdq: no full-resolution R, G, B or Y channel");
-	if ((uint64_t)img->width * img->height > SIZE_MAX / (3 + sizeof(float)))
-		return prov_seterr(e, PROV_FAILED, 0, "pdq: image too large");
-	n = (size_t)img->width * img->height;
-	p8 = malloc(n * (r >= 0 ? 3 : 1));
-	l = malloc(n * sizeof(float));
-	if (p8 == NULL || l == NULL) {
-		free(p8);
-		free(l);
-		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
+	xa = s->ox < 0 ? -s->ox : 0;			/* region x of data x 0 */
+	xb = (int64_t)img->width - s->ox;		/* region x past the data */
+	if (xb > (int64_t)W)
+		xb = (int64_t)W;
+	if (dy < 0 || dy >= (int64_t)img->height || xa >= xb) {
+		memset(buf, 0, W * sizeof(float));
+		return buf;
 	}
-	conv_init();
-	if (r >= 0) {
-		to8(&img->channels[r], img->transfer, n, p8);
-		to8(&img->channels[g], img->transfer, n, p8 + n);
-		to8(&img->channels[b], img->transfer, n, p8 + 2 * n);
-		for (i = 0; i < n; i++)
-			l[i] = 0.299f * (float)p8[i] + 0.587f * (float)p8[n + i] +
-			    0.114f * (float)p8[2 * n + i];
+	for (x = 0; x < xa; x++)
+		buf[x] = 0.0f;
+	for (x = xb; x < (int64_t)W; x++)
+		buf[x] = 0.0f;
+	off = (size_t)dy * img->width + (size_t)(xa + s->ox);
+	n = (size_t)(xb - xa);
+	if (s->r >= 0) {
+		unsigned char *r8 = s->s8, *g8 = s->s8 + W, *b8 = s->s8 + 2 * W;
+
+		to8(&img->channels[s->r], img->transfer, off, n, r8);
+		to8(&img->channels[s->g], img->transfer, off, n, g8);
+		to8(&img->channels[s->b], img->transfer, off, n, b8);
+		for (x = 0; x < (int64_t)n; x++)
+			buf[xa + x] = 0.299f * (float)r8[x] + 0.587f * (float)g8[x] +
+			    0.114f * (float)b8[x];
 	} else {
-		to8(&img->channels[y], img->transfer, n, p8);
-		for (i = 0; i < n; i++)
-			l[i] = (float)p8[i];
+		to8(&img->channels[s->y], img->transfer, off, n, s->s8);
+		for (x = 0; x < (int64_t)n; x++)
+			buf[xa + x] = (float)s->s8[x];
 	}
-	free(p8);
-	*luma = l;
-	return PROV_OK;
+	return buf;
+}
+
+/* One pixel of an image region, the same value image_row() gives. */
+static float
+image_px(const struct luma_src *s, uint32_t x, uint32_t y)
+{
+	const struct prov_image *img = s->img;
+	int64_t dx = (int64_t)x + s->ox, dy = (int64_t)y + s->oy;
+	unsigned char v[3];
+	size_t off;
+
+	if (dx < 0 || dy < 0 || dx >= (int64_t)img->width || dy >= (int64_t)img->height)
+		return 0.0f;
+	off = (size_t)dy * img->width + (size_t)dx;
+	if (s->r < 0) {
+		to8(&img->channels[s->y], img->transfer, off, 1, v);
+		return (float)v[0];
+	}
+	to8(&img->channels[s->r], img->transfer, off, 1, v);
+	to8(&img->channels[s->g], img->transfer, off, 1, v + 1);
+	to8(&img->channels[s->b], img->transfer, off, 1, v + 2);
+	return 0.299f * (float)v[0] + 0.587f * (float)v[1] + 0.114f * (float)v[2];
 }
 
 #define DISPLAY_MAX ((uint64_t)64 << 20)	/* pixels of a display window */
@@ -704,62 +834,81 @@ data_luma(const struct prov_image *img, const char *layer, float **luma,
 /*
  * The region hashed (schemas/pdq-v1.md section 1): the display window when
  * it differs from the data window and is of a sane size, else the data
- * window.  Returns 1 for the display window, its size in *w, *h.
+ * window.  Sets the region's size and its offset into the data window.
  */
-static int
-use_display(const struct prov_image *img, uint32_t *w, uint32_t *h)
+static void
+region(const struct prov_image *img, uint32_t *w, uint32_t *h, int64_t *ox, int64_t *oy)
 {
 	const int32_t *dw = img->data_window, *dp = img->display_window;
 	int64_t W = (int64_t)dp[2] - dp[0] + 1, H = (int64_t)dp[3] - dp[1] + 1;
 
 	*w = img->width;
 	*h = img->height;
+	*ox = *oy = 0;
 	if (memcmp(dw, dp, 4 * sizeof(dw[0])) == 0 || W < 1 || H < 1 ||
 	    (uint64_t)W * (uint64_t)H > DISPLAY_MAX ||
 	    (uint64_t)W * (uint64_t)H > 16 * (uint64_t)img->width * img->height)
-		return 0;
+		return;
 	/* A data window that does not match width x height is not trusted. */
 	if ((int64_t)dw[2] - dw[0] + 1 != img->width || (int64_t)dw[3] - dw[1] + 1 != img->height)
-		return 0;
+		return;
 	*w = (uint32_t)W;
 	*h = (uint32_t)H;
-	return 1;
+	*ox = (int64_t)dp[0] - dw[0];
+	*oy = (int64_t)dp[1] - dw[1];
+}
+
+/* Sets up src over img's region; PROV_WARN when there is nothing to hash. */
+static int
+image_src(const struct prov_image *img, const char *layer, struct luma_src *src,
+    uint32_t *w, uint32_t *h, struct prov_err *e)
+{
+	memset(src, 0, sizeof(*src));
+	src->img = img;
+	src->r = find_layer(img, layer, "R");
+	src->g = find_layer(img, layer, "G");
+	src->b = find_layer(img, layer, "B");
+	src->y = find_layer(img, layer, "Y");
+	if (img->width == 0 || img->height == 0)
+		return prov_seterr(e, PROV_WARN, 0, "pdq: empty image");
+	if (!(full_res(img, src->r) && full_res(img, src->g) && full_res(img, src->b)))
+		src->r = -1;
+	if (src->r < 0 && !full_res(img, src->y))
+		return prov_seterr(e, PROV_WARN, 0, "pdq: no full-resolution R, G, B or Y channel");
+	region(img, w, h, &src->ox, &src->oy);
+	if ((src->s8 = malloc(3 * (size_t)*w)) == NULL)
+		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
+	conv_init();
+	src->row = image_row;
+	src->px = image_px;
+	src->width = *w;
+	return PROV_OK;
 }
 
 int
 prov_pdq_image_luma(const struct prov_image *img, const char *layer, float **luma,
     uint32_t *width, uint32_t *height, struct prov_err *e)
 {
-	const int32_t *dw = img->data_window, *dp = img->display_window;
-	float *data, *out;
-	uint32_t W, H;
-	int64_t x0, x1, y, sx;
+	struct luma_src src;
+	uint32_t W, H, y;
+	float *l;
+	const float *row;
 	int rc;
 
 	*luma = NULL;
-	if ((rc = data_luma(img, layer, &data, e)) != PROV_OK)
+	if ((rc = image_src(img, layer, &src, &W, &H, e)) != PROV_OK)
 		return rc;
-	if (!use_display(img, &W, &H)) {
-		*luma = data;
-		*width = img->width;
-		*height = img->height;
-		return PROV_OK;
-	}
-	if ((out = calloc((size_t)W * H, sizeof(float))) == NULL) {
-		free(data);
+	if ((uint64_t)W * H > SIZE_MAX / sizeof(float) ||
+	    (l = malloc((size_t)W * H * sizeof(float))) == NULL) {
+		free(src.s8);
 		return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
 	}
-	/* The data window's columns x0..x1 inside the display window. */
-	x0 = dw[0] > dp[0] ? dw[0] : dp[0];
-	x1 = dw[2] < dp[2] ? dw[2] : dp[2];
-	for (y = dw[1] > dp[1] ? dw[1] : dp[1]; y <= dw[3] && y <= dp[3] && x0 <= x1; y++) {
-		sx = x0 - dw[0];
-		memcpy(out + (size_t)(y - dp[1]) * W + (size_t)(x0 - dp[0]),
-		    data + (size_t)(y - dw[1]) * img->width + (size_t)sx,
-		    (size_t)(x1 - x0 + 1) * sizeof(float));
+	for (y = 0; y < H; y++) {
+		row = image_row(&src, y, l + (size_t)y * W);
+		(void)row;
 	}
-	free(data);
-	*luma = out;
+	free(src.s8);
+	*luma = l;
 	*width = W;
 	*height = H;
 	return PROV_OK;
@@ -769,33 +918,34 @@ prov_pdq_image_luma(const struct prov_image *img, const char *layer, float **lum
 
 #define TRIM_TOL 12.0f	/* luma levels a bar may vary by (JPEG noise) */
 
-/* Whether n samples at stride st from p all lie within tol of ref. */
 static int
-line_within(const float *p, size_t n, size_t st, float ref)
+near(float v, float ref)
 {
-	size_t i;
+	return v >= ref - TRIM_TOL && v <= ref + TRIM_TOL;
+}
 
-	for (i = 0; i < n; i++)
-		if (p[i * st] < ref - TRIM_TOL || p[i * st] > ref + TRIM_TOL)
+/* Whether row y, columns [x0, x1), lies within the tolerance of ref. */
+static int
+row_near(const struct luma_src *s, uint32_t y, uint32_t x0, uint32_t x1, float ref)
+{
+	uint32_t x;
+
+	for (x = x0; x < x1; x++)
+		if (!near(s->px(s, x, y), ref))
 			return 0;
 	return 1;
 }
 
-/* The middle value of an outer line, if the line is uniform, else -1. */
-static float
-line_ref(const float *p, size_t n, size_t st)
+/*
+ * schemas/pdq-v1.md section 5.  Rows are tested pixel by pixel with an
+ * early exit, columns as the shortest run of near pixels from each side
+ * over the remaining rows, so an image without bars costs a few pixels.
+ */
+static int
+borders(const struct luma_src *s, uint32_t width, uint32_t height, uint32_t box[4])
 {
-	float ref = p[(n / 2) * st];
-
-	return line_within(p, n, st, ref) ? ref : -1.0f;
-}
-
-int
-prov_pdq_borders(const float *luma, uint32_t width, uint32_t height, uint32_t box[4])
-{
-	size_t W = width, H = height;
 	uint32_t x0 = 0, y0 = 0, x1 = width, y1 = height;	/* half-open */
-	uint32_t minw, minh, bw, bh;
+	uint32_t minw, minh, bw, bh, y, left, right, run, mid;
 	float ref;
 
 	box[0] = 0;
@@ -807,19 +957,33 @@ prov_pdq_borders(const float *luma, uint32_t width, uint32_t height, uint32_t bo
 	/* What must stay: a quarter of each side, and at least 16 pixels. */
 	minw = width / 4 > 16 ? width / 4 : 16;
 	minh = height / 4 > 16 ? height / 4 : 16;
-	if ((ref = line_ref(luma, W, 1)) >= 0.0f)
-		while (y1 - y0 > minh && line_within(luma + y0 * W, W, 1, ref))
+	ref = s->px(s, width / 2, 0);
+	if (row_near(s, 0, 0, width, ref))
+		while (y1 - y0 > minh && row_near(s, y0, 0, width, ref))
 			y0++;
-	if ((ref = line_ref(luma + (H - 1) * W, W, 1)) >= 0.0f)
-		while (y1 - y0 > minh && line_within(luma + (y1 - 1) * W, W, 1, ref))
+	ref = s->px(s, width / 2, height - 1);
+	if (row_near(s, height - 1, 0, width, ref))
+		while (y1 - y0 > minh && row_near(s, y1 - 1, 0, width, ref))
 			y1--;
-	/* Columns over the rows that remain. */
-	if ((ref = line_ref(luma + y0 * W, y1 - y0, W)) >= 0.0f)
-		while (x1 - x0 > minw && line_within(luma + y0 * W + x0, y1 - y0, W, ref))
-			x0++;
-	if ((ref = line_ref(luma + y0 * W + W - 1, y1 - y0, W)) >= 0.0f)
-		while (x1 - x0 > minw && line_within(luma + y0 * W + x1 - 1, y1 - y0, W, ref))
-			x1--;
+	/* Columns over the rows that remain; the reference value of a side is
+	 * its pixel on the middle remaining row. */
+	mid = y0 + (y1 - y0) / 2;
+	ref = s->px(s, 0, mid);
+	left = width;
+	for (y = y0; y < y1 && left > 0; y++) {
+		for (run = 0; run < left && near(s->px(s, run, y), ref); run++)
+			;
+		left = run;
+	}
+	x0 = left < width - minw ? left : width - minw;
+	ref = s->px(s, width - 1, mid);
+	right = width;
+	for (y = y0; y < y1 && right > 0; y++) {
+		for (run = 0; run < right && near(s->px(s, width - 1 - run, y), ref); run++)
+			;
+		right = run;
+	}
+	x1 = width - right > x0 + minw ? width - right : x0 + minw;
 	/* Bars thinner than 1% of the side (and 2 pixels) are not bars. */
 	bw = width / 100 > 2 ? width / 100 : 2;
 	bh = height / 100 > 2 ? height / 100 : 2;
@@ -844,11 +1008,24 @@ prov_pdq_borders(const float *luma, uint32_t width, uint32_t height, uint32_t bo
 }
 
 int
+prov_pdq_borders(const float *luma, uint32_t width, uint32_t height, uint32_t box[4])
+{
+	struct luma_src src;
+
+	memset(&src, 0, sizeof(src));
+	src.row = plane_row;
+	src.px = plane_px;
+	src.width = width;
+	src.plane = luma;
+	return borders(&src, width, height, box);
+}
+
+int
 prov_pdq_image(const struct prov_image *img, const char *layer, struct prov_pdq *out,
     struct prov_pdq *trimmed, uint32_t box[4], struct prov_err *e)
 {
-	float *luma, *crop;
-	uint32_t bx[4], cw, ch, yy, W, H;
+	struct luma_src src;
+	uint32_t bx[4], W, H;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -856,24 +1033,18 @@ prov_pdq_image(const struct prov_image *img, const char *layer, struct prov_pdq 
 		memset(trimmed, 0, sizeof(*trimmed));
 		trimmed->quality = -1;
 	}
-	if ((rc = prov_pdq_image_luma(img, layer, &luma, &W, &H, e)) != PROV_OK)
+	if ((rc = image_src(img, layer, &src, &W, &H, e)) != PROV_OK)
 		return rc;
-	rc = prov_pdq_luma(luma, W, H, out, NULL, e);
-	if (rc == PROV_OK && trimmed != NULL && prov_pdq_borders(luma, W, H, bx)) {
-		cw = bx[2] - bx[0] + 1;
-		ch = bx[3] - bx[1] + 1;
-		if ((crop = malloc((size_t)cw * ch * sizeof(float))) == NULL) {
-			free(luma);
-			return prov_seterr(e, PROV_FAILED, ENOMEM, "pdq: out of memory");
-		}
-		for (yy = 0; yy < ch; yy++)
-			memcpy(crop + (size_t)yy * cw,
-			    luma + (size_t)(bx[1] + yy) * W + bx[0], cw * sizeof(float));
-		rc = prov_pdq_luma(crop, cw, ch, trimmed, NULL, e);
-		free(crop);
+	rc = pdq_core(&src, W, H, out, NULL, e);
+	if (rc == PROV_OK && trimmed != NULL && borders(&src, W, H, bx)) {
+		/* The same source, moved to the box (the scratch is wide enough). */
+		src.ox += bx[0];
+		src.oy += bx[1];
+		src.width = bx[2] - bx[0] + 1;
+		rc = pdq_core(&src, src.width, bx[3] - bx[1] + 1, trimmed, NULL, e);
 		if (box != NULL)
 			memcpy(box, bx, sizeof(bx));
 	}
-	free(luma);
+	free(src.s8);
 	return rc;
 }

@@ -61,11 +61,25 @@ test_expect_success 'letterbox and pillarbox: pdq far, pdq_trimmed equal to the 
 test_expect_success 'a letterboxed, downscaled JPEG still matches through pdq_trimmed' '
 	convert "$frame" -resize 50% -background black -gravity center -extent 512x288 \
 		-quality 70 lb.jpg &&
-	convert lb.jpg lbj.png &&
-	prov-test pdq_fp "$frame" lbj.png >out &&
-	o=$(sed -n 1p out | cut -f3) && t=$(sed -n 3p out | cut -f5) &&
-	test "$t" != "-" &&
+	prov-test pdq_fp "$frame" lb.jpg >out 2>err &&
+	test_must_be_empty err &&
+	o=$(sed -n 1p out | cut -f3) && h=$(sed -n 3p out | cut -f3) &&
+	t=$(sed -n 3p out | cut -f5) && test "$t" != "-" &&
+	d=$(prov-test pdq_distance "$o" "$h") && test "$d" -gt 31 &&
 	d=$(prov-test pdq_distance "$o" "$t") && test "$d" -le 31
+'
+
+test_expect_success 'every TIFF page has its own pdq, the first at the top level' '
+	f2=$CORPUS/frames/sintel/faldoi-cave_2/clean/frame_0001.png &&
+	convert "$frame" "$f2" -compress lzw pages.tif &&
+	prov-test pdq_fp "$frame" "$f2" pages.tif >out 2>err &&
+	test_must_be_empty err &&
+	a=$(sed -n 1p out | cut -f3,4) && b=$(sed -n 3p out | cut -f3,4) &&
+	test "$a" != "$b" &&
+	printf "%s\n%s\n%s\n" "$a" "$b" "$a" >expect &&
+	sed -n 5,7p out | cut -f3,4 >actual &&
+	test_cmp expect actual &&
+	sed -n 5,7p out | cut -f2 | tr "\n" " " >idx && test "$(cat idx)" = "0 1 top "
 '
 
 test_expect_success 'an image without bars gets no pdq_trimmed; a blank one neither' '
