@@ -406,22 +406,29 @@ build_chunks(void *arg)
 	struct build_job *j = arg;
 	const struct prov_pdqidx *x = j->x;
 	uint32_t *cur = prov_xmalloc(BUCKETS * sizeof(*cur));
+	uint16_t *val = prov_xmalloc((x->n ? x->n : 1) * sizeof(*val));
 	unsigned c;
 	size_t i, v;
 
+	/* A counting sort per chunk.  The chunk's values are copied out in
+	 * the counting pass, so the scatter pass reads 2 bytes per hash, not
+	 * the hash's whole cache line again. */
 	for (c = j->first; c < CHUNKS; c += j->step) {
 		uint32_t *off = j->off + (size_t)c * (BUCKETS + 1);
 		uint32_t *list = j->list + (size_t)c * x->n;
 
 		memset(off, 0, (BUCKETS + 1) * sizeof(*off));
-		for (i = 0; i < x->n; i++)
-			off[chunk_of(x->hashes + 4 * i, c) + 1]++;
+		for (i = 0; i < x->n; i++) {
+			val[i] = (uint16_t)chunk_of(x->hashes + 4 * i, c);
+			off[val[i] + 1]++;
+		}
 		for (v = 0; v < BUCKETS; v++)
 			off[v + 1] += off[v];
 		memcpy(cur, off, BUCKETS * sizeof(*cur));
 		for (i = 0; i < x->n; i++)
-			list[cur[chunk_of(x->hashes + 4 * i, c)]++] = (uint32_t)i;
+			list[cur[val[i]]++] = (uint32_t)i;
 	}
+	free(val);
 	free(cur);
 	return NULL;
 }
@@ -828,8 +835,11 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	cksum_update(&k, x->list, (size_t)CHUNKS * x->n * 4);
 	h.checksum = cksum_final(&k);
 
+	/* A temporary file of our own (a stale one of a dead process with our
+	 * pid is removed first), renamed over path once complete. */
 	prov_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	(void)unlink(tmp.buf);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = prov_seterr(e, PROV_FAILED, errno, "%s: %s", tmp.buf, strerror(errno));
 		prov_buf_release(&tmp);
