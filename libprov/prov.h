@@ -598,6 +598,9 @@ PROV_API int prov_pdqidx_build(struct prov_pdqidx *x, unsigned nthreads, struct 
  * *out, returning 0, or -1 when i is out of range.  Both read only and are
  * thread-safe on an index no thread is changing. */
 PROV_API size_t prov_pdqidx_count(const struct prov_pdqidx *x);
+/* How many of them (the last ones) the tables do not cover yet: searches
+ * compare those with each query directly. */
+PROV_API size_t prov_pdqidx_unindexed(const struct prov_pdqidx *x);
 PROV_API int prov_pdqidx_item(const struct prov_pdqidx *x, size_t i,
     struct prov_pdqidx_item *out);
 /* The stamp saved with the index (zero for a new one), and setting it. */
@@ -636,8 +639,9 @@ PROV_API int prov_pdqidx_search_many(const struct prov_pdqidx *x,
     struct prov_pdqidx_hits *out, struct prov_err *e);
 /* Frees the hits and empties h. */
 PROV_API void prov_pdqidx_hits_release(struct prov_pdqidx_hits *h);
-/* Writes x (building it first) to path through a temporary file renamed
- * over it, with x's stamp and a checksum. */
+/* Writes x to path through a temporary file renamed over it, with x's
+ * stamp and a checksum; its tables as they are (built first when x never
+ * was), the hashes they do not cover yet after them. */
 PROV_API int prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e);
 /* Maps an index file and checks its header, size, checksum and tables.
  * PROV_WARN when the file does not exist, PROV_FAILED when it is corrupt
@@ -666,7 +670,9 @@ struct prov_pdqidx_sync {
  * receipts, sightings), kept in the file at path: loaded when it is intact
  * and covers a prefix of this ledger (its stamp's root equals the ledger's
  * root at that size), then brought up to date by reading only the entries
- * appended since, and saved again when anything changed.  A missing,
+ * appended since, and saved again when anything changed (the tables are
+ * rebuilt when the hashes they do not cover exceed 4096 and 1/64 of all,
+ * so that small appends cost neither a rebuild nor slower searches).  A missing,
  * corrupt or stale file (another ledger, or more entries than this one)
  * is rebuilt from all entries.  A file that cannot be written is not an
  * error: the index is then used from memory (info->saved = 0, info->why).
