@@ -89,6 +89,13 @@ $(OUT)/%.o: %.c
 
 $(OUT)/libprov/pdq.o: ALL_CFLAGS += $(EXACT_FP)
 
+# The ledger executes schemas/ledger.sql itself: one source for both.
+$(OUT)/gen/ledger_sql.h: schemas/ledger.sql
+	@mkdir -p $(@D)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(OUT)/libprov/ledger.o: $(OUT)/gen/ledger_sql.h
+$(OUT)/libprov/ledger.o: ALL_CFLAGS += -I$(OUT)/gen
+
 $(OUT)/%.o: %.cpp
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
@@ -147,7 +154,11 @@ deps-bench: deps
 # Benchmarks: every bench/bench-*.sh, or BENCH=name for one.  The small
 # programs under bench/ (bare decoders to compare with) go to $(OUT)/bench.
 BENCH_SRC = $(sort $(wildcard bench/*.c))
-BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%)
+BENCH_CXX = $(sort $(wildcard bench/*.cpp))
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(OUT)/bench/%) $(BENCH_CXX:bench/%.cpp=$(OUT)/bench/%)
+$(OUT)/bench/%: bench/%.cpp
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)

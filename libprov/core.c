@@ -32,6 +32,25 @@ prov_err_clear(struct prov_err *e)
 	e->msg[0] = '\0';
 }
 
+int
+prov_err_prefix(struct prov_err *e, const char *fmt, ...)
+{
+	char prefix[128], msg[sizeof(e->msg)];
+	int n;
+	va_list ap;
+
+	if (e == NULL)
+		return PROV_FAILED;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(msg, e->msg, sizeof(msg));
+	n = snprintf(e->msg, sizeof(e->msg), "%s: ", prefix);
+	if (n > 0 && (size_t)n < sizeof(e->msg))
+		snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, "%s", msg);
+	return e->code;
+}
+
 const char *
 prov_strstatus(enum prov_status code)
 {

@@ -3,5 +3,8 @@
 #include "banned.h"
 
 const struct prov_format *const prov_formats[] = {
+	&prov_format_exr,
+	&prov_format_png,
+	&prov_format_project,
 	NULL
 };

@@ -50,6 +50,10 @@ struct prov_err {
 PROV_API int prov_seterr(struct prov_err *e, enum prov_status code, int sys_errno,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 PROV_API void prov_err_clear(struct prov_err *e);
+/* Prepends "<formatted prefix>: " to e's message (e may be NULL); returns
+ * e's code. */
+PROV_API int prov_err_prefix(struct prov_err *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* "ok", "warning", "failed", "fatal". */
 PROV_API const char *prov_strstatus(enum prov_status code);
 PROV_API const char *prov_version(void);
@@ -393,12 +397,43 @@ PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
 /* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
+/*
+ * Raster format modules (libprov/fp_png.c, fp_tiff.c, fp_jpeg.c).  Each
+ * decodes the whole blob into struct prov_image (samples as stored: u8/u16
+ * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
+ * "images" per image (TIFF: per page) and "meta" with the fields named as
+ * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
+ * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
+ * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
+ * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
+ * before any pixel allocation.  Reentrant: libraries' errors are caught per
+ * decoder, nothing is printed, no global state.
+ */
+extern const struct prov_format prov_format_png;
+
 /* (end of pixel hash) */
 
 /* ------------------------------------------------------------------- EXR */
 /*
  * OpenEXR through OpenEXRCore, DWA through a small C++ shim.
  */
+
+/*
+ * The OpenEXR format module (libprov/fp_exr.c).  bid() answers 100 for the
+ * magic 76 2f 31 01.  fingerprint() adds to the record: "parts" (count),
+ * "meta" (every string attribute of every header, plus utcOffset, longitude,
+ * latitude, altitude, timeCode, framesPerSecond and keyCode in readable form;
+ * parts after the first add "part<N>.<name>" keys where they differ),
+ * "indicators" (owner, tz, location, time, software, host), and one entry of
+ * "images" per part: "name", "view", "views", "type" (scanlineimage,
+ * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
+ * description of prov_image_fingerprint() for flat parts (level 0 of
+ * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
+ * for tiled ones.  Limits (opts->limits.max_pixels) are checked before any
+ * allocation.  Reentrant: no global state, so -j workers may call it at once.
+ */
+extern const struct prov_format prov_format_exr;
 
 /* (end of EXR) */
 
@@ -407,6 +442,102 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * Episode/sequence/shot/frame from paths, frame sequences and
  * their Merkle roots, indicators of who made a file.
  */
+
+/*
+ * Naming patterns (libprov/names.c, file format in schemas/names.md): a
+ * compiled, read-only set of POSIX extended regexes whose capture groups
+ * fill the fields below.  A set is immutable once open, so any number of
+ * threads may parse with it at once.
+ */
+enum prov_names_field {
+	PROV_NAMES_EPISODE, PROV_NAMES_SEQUENCE, PROV_NAMES_SHOT,
+	PROV_NAMES_FRAME, PROV_NAMES_VERSION, PROV_NAMES_TASK,
+	PROV_NAMES_NFIELDS
+};
+struct prov_names;
+/*
+ * Compiles the rules in text[0..len) (src names it in messages); text NULL
+ * means the built-in defaults.  On success *out is a new set the caller
+ * frees with prov_names_close(); on a bad line returns PROV_FAILED with
+ * "src:line: why" in e and *out NULL.
+ */
+PROV_API int prov_names_open(struct prov_names **out, const char *text, size_t len,
+    const char *src, struct prov_err *e);
+/* As prov_names_open() with the contents of the file at path. */
+PROV_API int prov_names_open_file(struct prov_names **out, const char *path,
+    struct prov_err *e);
+/* Frees a set; NULL is a no-op. */
+PROV_API void prov_names_close(struct prov_names *n);
+/* "episode", "sequence", ... for a field index, NULL when out of range. */
+PROV_API const char *prov_names_field(int i);
+/*
+ * Parses path[0..len) (its last 4096 bytes; '\\' counts as '/'), and sets
+ * each field found as a string key of out (when out is not NULL), e.g.
+ * {"episode": "104", "shot": "030", "frame": "0101"}.  Returns the number
+ * of fields found.
+ */
+PROV_API int prov_names_parse(const struct prov_names *n, const char *path, size_t len,
+    json_t *out);
+/* Parses rec->path and sets rec's "names" object when anything was found;
+ * n NULL does nothing.  Returns the number of fields found. */
+PROV_API int prov_names_add(const struct prov_names *n, struct prov_record *rec);
+
+/*
+ * Frame sequences (libprov/seq.c).  A collector takes finished records in
+ * any order; prov_seq_flush() emits one record of kind "sequence" per group
+ * of at least two frames with the same directory and the same pattern
+ * (prefix, digit count, suffix), in byte order of the pattern, and empties
+ * the collector.  Not thread-safe: one collector per writer.
+ */
+struct prov_seq;
+/* A new, empty collector (never NULL; allocation failure aborts). */
+PROV_API struct prov_seq *prov_seq_new(void);
+/* Frees it and any frames not flushed; NULL is a no-op. */
+PROV_API void prov_seq_free(struct prov_seq *s);
+/*
+ * Offers a finished record: when its file name has a frame number
+ * ("shot.0101.exr", "shot_0101.png", "frame-01.tif") and it has a pixel
+ * hash or a sha256, the frame is kept (path and hash copied).  Returns 1
+ * when kept, 0 otherwise.  Records of kind archive, sequence, symlink or
+ * directory are never frames.
+ */
+PROV_API int prov_seq_add(struct prov_seq *s, const struct prov_record *rec);
+/* Frames held. */
+PROV_API size_t prov_seq_count(const struct prov_seq *s);
+/*
+ * Emits the sequences: for each, a record (path "dir/prefix####suffix",
+ * kind "sequence", fields "sequence": {"pattern" (printf style),
+ * "pattern_hash" (#### style), "first", "last", "count", "padding",
+ * "gaps": [[from, to], ...], "leaves": "pixels"|"sha256"|"mixed",
+ * "merkle_root": hex}) is passed to emit, which must not keep it; names
+ * (when n is not NULL) are added.  Frames in no sequence are dropped.  Stops
+ * and returns emit's first non-zero result, else 0.
+ */
+PROV_API int prov_seq_flush(struct prov_seq *s, const struct prov_names *n,
+    int (*emit)(void *ctx, struct prov_record *rec), void *ctx);
+
+/*
+ * Indicators (libprov/indicators.c): from a finished record's "meta",
+ * "member" and path, appends to its "indicators" array the values that
+ * point at a person (owner, user), a machine (host), a place (location), a
+ * time zone (tz), a tool (software), a script or encoding (locale) or an
+ * absolute path (path), each {"type", "value", "field"}, without
+ * duplicating an entry already there.  Call once per finished record;
+ * reentrant.  Returns the number of indicators added.
+ */
+PROV_API int prov_indicators_add(struct prov_record *rec);
+/* The name of the first non-Latin script found in s[0..len) ("Hangul",
+ * "Han", "Kana", "Cyrillic", "Greek", "Arabic", "Hebrew", "Thai"), or NULL. */
+PROV_API const char *prov_script_of(const char *s, size_t len);
+
+/*
+ * Project and edit files (libprov/fp_project.c): Blender .blend, Maya
+ * ASCII .ma, Nuke .nk, Toon Boom .xstage, OpenTimelineIO .otio and CMX 3600
+ * EDL, recognised by content.  Adds "meta": {"application", "format",
+ * "version", ...} and "paths": [embedded file paths] (bounded), and user
+ * names found in them through indicators.  Reentrant.
+ */
+extern const struct prov_format prov_format_project;
 
 /* (end of names and sequences) */
 
@@ -420,8 +551,88 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
 /*
- * Leaf and node hashes, roots, inclusion and consistency proofs.
+ * Leaf and node hashes, roots, inclusion and consistency proofs, exactly as
+ * RFC 6962 / RFC 9162 define them: leaf = SHA-256(0x00 || data), node =
+ * SHA-256(0x01 || left || right), a tree of n leaves split at the largest
+ * power of two smaller than n.  The root of the empty tree is SHA-256("").
  */
+#define PROV_HASH_LEN 32
+
+PROV_API void prov_merkle_leaf_hash(const void *data, size_t len, unsigned char out[PROV_HASH_LEN]);
+PROV_API void prov_merkle_node_hash(const unsigned char left[PROV_HASH_LEN],
+    const unsigned char right[PROV_HASH_LEN], unsigned char out[PROV_HASH_LEN]);
+
+/*
+ * Called for every perfect subtree a new leaf completes: the leaf itself
+ * (level 0) and each full subtree of 2^level leaves it closes, which starts
+ * at leaf index << level.  A store that keeps these can answer any root or
+ * proof with O(log n) lookups.
+ */
+typedef void (*prov_merkle_node_fn)(void *ctx, unsigned level, uint64_t index,
+    const unsigned char hash[PROV_HASH_LEN]);
+
+/*
+ * A streaming tree builder: O(log n) memory (the compact range of the
+ * perfect subtrees so far).  Caller-allocated; add and root cannot fail.
+ */
+struct prov_merkle {
+	uint64_t size;
+	unsigned char nodes[64][PROV_HASH_LEN];	/* nodes[l] valid when bit l of size is set */
+	prov_merkle_node_fn on_node;		/* optional */
+	void *on_node_ctx;
+};
+PROV_API void prov_merkle_init(struct prov_merkle *m, prov_merkle_node_fn on_node, void *ctx);
+PROV_API void prov_merkle_add(struct prov_merkle *m, const unsigned char leaf_hash[PROV_HASH_LEN]);
+PROV_API void prov_merkle_root(const struct prov_merkle *m, unsigned char out[PROV_HASH_LEN]);
+PROV_API void prov_merkle_release(struct prov_merkle *m);
+
+/*
+ * A source of perfect-subtree hashes: the hash of the 2^level leaves
+ * starting at leaf index << level (level 0: the leaf hashes).  Returns
+ * PROV_OK, or an error in e (a missing node in a damaged store).
+ */
+typedef int (*prov_merkle_get_fn)(void *ctx, unsigned level, uint64_t index,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+
+/* Root of the first size leaves. */
+PROV_API int prov_merkle_root_at(prov_merkle_get_fn get, void *ctx, uint64_t size,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+/* Inclusion proof of leaf index in the tree of size leaves, appended to proof
+ * as concatenated 32-byte hashes (RFC 9162 2.1.3.1 order). */
+PROV_API int prov_merkle_inclusion_proof(prov_merkle_get_fn get, void *ctx, uint64_t index,
+    uint64_t size, struct prov_buf *proof, struct prov_err *e);
+/* Consistency proof between sizes size1 <= size2 (RFC 9162 2.1.4.1). */
+PROV_API int prov_merkle_consistency_proof(prov_merkle_get_fn get, void *ctx, uint64_t size1,
+    uint64_t size2, struct prov_buf *proof, struct prov_err *e);
+
+/*
+ * Verifiers (RFC 9162 2.1.3.2 and 2.1.4.2).  proof is proof_len bytes of
+ * concatenated hashes; roots are compared as byte strings of the given
+ * lengths.  Return PROV_OK when the proof holds, else PROV_FAILED.
+ */
+PROV_API int prov_merkle_verify_inclusion(uint64_t index, uint64_t size,
+    const unsigned char leaf_hash[PROV_HASH_LEN], const unsigned char *proof, size_t proof_len,
+    const unsigned char *root, size_t root_len);
+PROV_API int prov_merkle_verify_consistency(uint64_t size1, uint64_t size2,
+    const unsigned char *root1, size_t root1_len, const unsigned char *root2, size_t root2_len,
+    const unsigned char *proof, size_t proof_len);
+
+/*
+ * A whole tree in memory (every perfect subtree, about 2 x 32 bytes per
+ * leaf), for those who recompute everything from the leaves, such as an
+ * auditor.  prov_merkle_tree_get is a prov_merkle_get_fn over it (ctx = tree).
+ */
+struct prov_merkle_tree {
+	uint64_t size;
+	unsigned nlevels;
+	unsigned char *levels[64];	/* levels[l]: size >> l hashes */
+	uint64_t alloc[64];
+};
+PROV_API void prov_merkle_tree_init(struct prov_merkle_tree *t);
+PROV_API void prov_merkle_tree_add(struct prov_merkle_tree *t, const unsigned char leaf_hash[PROV_HASH_LEN]);
+PROV_API int prov_merkle_tree_get(void *tree, unsigned level, uint64_t index,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+PROV_API void prov_merkle_tree_release(struct prov_merkle_tree *t);
 
 /* (end of Merkle (RFC 6962)) */
 
@@ -431,12 +642,206 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * cosignatures, canonical JSON.
  */
 
+/* Standard base64 (RFC 4648, with padding), appended to out. */
+PROV_API void prov_base64_encode(const void *data, size_t len, struct prov_buf *out);
+/* Strict decoding (padding required, no white space) appended to out;
+ * returns 0, or -1 on any invalid input (out then holds no new bytes). */
+PROV_API int prov_base64_decode(const char *text, size_t len, struct prov_buf *out);
+
+/*
+ * An Ed25519 key as the C2SP signed-note spec names it: a name (no space,
+ * no '+'), a type byte (0x01 for signers, 0x04 for cosigners/witnesses), the
+ * 32-byte public key and, for a private key, its 32-byte seed.  The key ID
+ * is the first 4 bytes of SHA-256(name || "\n" || type || public key).
+ * Caller-allocated; prov_key_release() wipes the seed and frees the cached
+ * OpenSSL key, which makes repeated signing and verifying cheap.  A key is
+ * used by one thread at a time.
+ */
+#define PROV_KEY_SIGNER 0x01
+#define PROV_KEY_COSIGNER 0x04
+#define PROV_SIG_LEN 64
+struct prov_key {
+	char name[256];
+	unsigned char type;
+	unsigned char pub[32];
+	unsigned char seed[32];
+	int has_private;
+	unsigned char id[4];
+	void *pkey;			/* EVP_PKEY, created on first use */
+};
+PROV_API void prov_key_init(struct prov_key *k);
+PROV_API void prov_key_release(struct prov_key *k);
+/* A new random key of the given type. */
+PROV_API int prov_key_generate(struct prov_key *k, const char *name, unsigned char type,
+    struct prov_err *e);
+/* Writes the private key file: created 0600, never over an existing file
+ * or through a symlink; text "PRIVATE+KEY+name+id+base64(type || seed)". */
+PROV_API int prov_key_write_private(const struct prov_key *k, const char *path,
+    struct prov_err *e);
+/* Reads a private key file; refuses one that group or others can access,
+ * a symlink, or anything that is not exactly one key line. */
+PROV_API int prov_key_read_private(struct prov_key *k, const char *path, struct prov_err *e);
+/* Parses the private key text form (as written above). */
+PROV_API int prov_key_parse_private(struct prov_key *k, const char *text, size_t len,
+    struct prov_err *e);
+/* Appends the verifier key text "name+id+base64(type || public key)". */
+PROV_API void prov_vkey_format(const struct prov_key *k, struct prov_buf *out);
+/* Parses verifier key text (the base64 part may itself hold '+'). */
+PROV_API int prov_vkey_parse(struct prov_key *k, const char *text, size_t len,
+    struct prov_err *e);
+/* Ed25519 signature of msg; needs a private key. */
+PROV_API int prov_sign(struct prov_key *k, const void *msg, size_t len,
+    unsigned char sig[PROV_SIG_LEN], struct prov_err *e);
+/* PROV_OK when sig is k's signature of msg, else PROV_FAILED. */
+PROV_API int prov_verify(struct prov_key *k, const void *msg, size_t len,
+    const unsigned char sig[PROV_SIG_LEN]);
+
+/*
+ * C2SP signed notes (signed-note v1.0.0): the text (valid UTF-8, no control
+ * characters but newline, ending in a newline), a blank line, then one line
+ * per signature: U+2014, a space, the key name, a space, and
+ * base64(key ID || signature).  A cosigner's (type 0x04, tlog-cosignature
+ * v1.0.1) signature is base64(key ID || 8-byte big-endian time || signature)
+ * over "cosignature/v1\ntime <seconds>\n" followed by the text.
+ */
+/* Signs text with k, appending the whole note to out.  A cosigner key
+ * signs with the given time (seconds since the epoch); others ignore it. */
+PROV_API int prov_note_sign(const char *text, size_t len, struct prov_key *k, uint64_t time,
+    struct prov_buf *out, struct prov_err *e);
+/* Appends k's signature line for a note whose text is given to an
+ * existing note (out holds the note). */
+PROV_API int prov_note_add_signature(struct prov_buf *note, struct prov_key *k,
+    uint64_t time, struct prov_err *e);
+
+struct prov_note_result {
+	size_t text_len;		/* the text is note[0..text_len) */
+	unsigned nverified;		/* known keys whose signature verified */
+	int verified[16];		/* per known key (first 16): 1 verified */
+	uint64_t cosigned_at[16];	/* per known cosigner key: its time */
+	unsigned nunknown;		/* signatures by keys not given */
+};
+/*
+ * Verifies a note against known keys (up to 16).  Signatures by unknown
+ * keys are counted and ignored.  Returns PROV_OK when at least one known key
+ * verified and none failed; PROV_FAILED (e names the key or the defect)
+ * when a known key's signature fails, none verifies, or the note is
+ * malformed.
+ */
+PROV_API int prov_note_verify(const char *note, size_t len, struct prov_key *const *known,
+    size_t nknown, struct prov_note_result *res, struct prov_err *e);
+
+/* C2SP tlog-checkpoint v1.0.0: origin line, tree size, base64 root hash. */
+struct prov_checkpoint {
+	char origin[256];
+	uint64_t size;
+	unsigned char root[32];
+};
+/* Appends the checkpoint text (three lines, no extension lines). */
+PROV_API void prov_checkpoint_format(const struct prov_checkpoint *c, struct prov_buf *out);
+/* Parses checkpoint text (a note's text part); extension lines are allowed
+ * and ignored; size must be decimal without leading zeros. */
+PROV_API int prov_checkpoint_parse(struct prov_checkpoint *c, const char *text, size_t len,
+    struct prov_err *e);
+
+/*
+ * Canonical JSON (schemas/canonical-json.md): RFC 8785 restricted to
+ * integers.  Object members sorted by the UTF-16 code units of their names,
+ * no white space, strings escaped only where JSON requires.  Fails on real
+ * numbers and on integers beyond +/-(2^53 - 1).
+ */
+PROV_API int prov_cjson_encode(const json_t *v, struct prov_buf *out, struct prov_err *e);
+/* Parses text (refusing duplicate keys) and checks it is canonical; on
+ * success stores the parsed value in *out when out is not NULL. */
+PROV_API int prov_cjson_check(const char *text, size_t len, json_t **out, struct prov_err *e);
+
 /* (end of keys, signed notes, checkpoints) */
 
 /* ---------------------------------------------------------------- ledger */
 /*
  * The SQLite ledger: entries, appends, queries, export and import.
+ *
+ * Every entry is canonical JSON of {"seq", "time", "type", "author", "key",
+ * "body", "sig"} (schemas/entry.schema.json); "sig" is the Ed25519
+ * signature by "key" over the canonical JSON of the object without "sig".
+ * The entry bytes are the Merkle leaf data and the lines of an export.
+ * Entry 0 is "init": the origin and the operator's verifier key.
  */
+struct prov_ledger;
+
+#define PROV_LEDGER_READONLY 1	/* open an existing ledger read-only */
+#define PROV_LEDGER_CREATE 2	/* create a new ledger (the file must not exist) */
+#define PROV_LEDGER_MEMORY 4	/* a private in-memory ledger (path ignored) */
+/* Commits are atomic but not flushed to disk one by one (SQLite WAL with
+ * synchronous=NORMAL): a crash never half-writes an entry, a power cut
+ * may lose the last ones.  For bulk loads such as the benchmark's. */
+#define PROV_LEDGER_NOSYNC 8
+
+/* Opens a ledger; *out is NULL on failure.  A handle is used by one
+ * thread at a time; several processes may append to one file (SQLite
+ * locking, a busy timeout, one transaction per entry). */
+PROV_API int prov_ledger_open(struct prov_ledger **out, const char *path, int flags,
+    struct prov_err *e);
+PROV_API void prov_ledger_close(struct prov_ledger *l);	/* NULL is a no-op */
+/* Appends the init entry to a new, empty ledger. */
+PROV_API int prov_ledger_init(struct prov_ledger *l, const char *origin,
+    struct prov_key *operator_key, struct prov_err *e);
+/* Number of entries (the tree size). */
+PROV_API uint64_t prov_ledger_size(struct prov_ledger *l);
+/* The origin and operator verifier key text, borrowed until close; "" before init. */
+PROV_API const char *prov_ledger_origin(struct prov_ledger *l);
+PROV_API const char *prov_ledger_operator(struct prov_ledger *l);
+/* The exact bytes of entry seq, appended to out. */
+PROV_API int prov_ledger_entry(struct prov_ledger *l, uint64_t seq, struct prov_buf *out,
+    struct prov_err *e);
+/*
+ * Builds, signs and appends an entry of type ("party", "approval",
+ * "revocation", "handoff", "receipt", "sighting") with body (borrowed; the
+ * library adds the derived members: a handoff's manifest "root" and
+ * "count" and its "covered" verdict, a receipt's "manifest_root" and
+ * "matches").  signer must be the operator or a party with the authority
+ * the type needs (see man/prov-ledger.1).  Nothing is written on failure.
+ */
+PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t *body,
+    struct prov_key *signer, uint64_t *seq_out, struct prov_err *e);
+/* Verifies an exported entry (canonical form, seq, time, signature,
+ * authority, derived members) and appends it unchanged. */
+PROV_API int prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len,
+    struct prov_err *e);
+/*
+ * Imports a whole export in one transaction: next() hands over each entry's
+ * bytes (borrowed until the next call) and returns 1, or 0 at the end, or
+ * -1 after setting e on a read error.  Every entry is checked as
+ * prov_ledger_import does; on any error nothing at all is written.
+ */
+PROV_API int prov_ledger_import_all(struct prov_ledger *l,
+    int (*next)(void *ctx, const char **bytes, size_t *len, struct prov_err *e), void *ctx,
+    struct prov_err *e);
+/* Root of the first size entries, from the stored subtree hashes. */
+PROV_API int prov_ledger_root(struct prov_ledger *l, uint64_t size,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+PROV_API int prov_ledger_inclusion_proof(struct prov_ledger *l, uint64_t seq, uint64_t size,
+    struct prov_buf *proof, struct prov_err *e);
+PROV_API int prov_ledger_consistency_proof(struct prov_ledger *l, uint64_t size1,
+    uint64_t size2, struct prov_buf *proof, struct prov_err *e);
+/* Signs a checkpoint of the current size with the operator's key, stores
+ * it and appends the signed note to out. */
+PROV_API int prov_ledger_checkpoint(struct prov_ledger *l, struct prov_key *operator_key,
+    struct prov_buf *out, struct prov_err *e);
+/* Calls fn for every stored checkpoint in size order; fn returns 0 to go on. */
+PROV_API int prov_ledger_foreach_checkpoint(struct prov_ledger *l,
+    int (*fn)(void *ctx, uint64_t size, const char *note, size_t len), void *ctx,
+    struct prov_err *e);
+/* Calls fn for every stored entry row in seq order, as stored (an
+ * auditor's view: gaps and misplaced rows show); fn returns 0 to go on. */
+PROV_API int prov_ledger_foreach_entry(struct prov_ledger *l,
+    int (*fn)(void *ctx, int64_t seq, const char *bytes, size_t len), void *ctx,
+    struct prov_err *e);
+/* The stored leaf hash (tree level 0) of entry seq. */
+PROV_API int prov_ledger_stored_leaf(struct prov_ledger *l, uint64_t seq,
+    unsigned char out[PROV_HASH_LEN], struct prov_err *e);
+/* RFC 6962 root over the canonical JSON of each artifact, in order. */
+PROV_API int prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e);
 
 /* (end of ledger) */
 
@@ -445,6 +850,71 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * Verification of a ledger against checkpoints, and of files against
  * a handoff manifest.
  */
+
+/*
+ * An audit of a ledger from its entries alone: every entry is replayed into
+ * a private in-memory ledger (so every check of an append is made again:
+ * canonical form, sequence, time, signature, authority, coverage, manifest
+ * roots), the Merkle tree is recomputed from the entries' bytes and
+ * compared with the stored tree and every stored checkpoint, and, when
+ * given, a checkpoint saved earlier is proven to be extended by today's
+ * entries.  Findings are reported through report(), one line each, naming
+ * the entry or checkpoint.
+ */
+struct prov_audit_opts {
+	const char *saved_checkpoint;	/* note text, or NULL */
+	size_t saved_len;
+	struct prov_key *operator_key;	/* the auditor's copy of the operator key, or NULL */
+	struct prov_key *witnesses[8];	/* known witness (cosigner) keys */
+	size_t nwitnesses;
+	void (*report)(void *ctx, const char *finding);
+	void *report_ctx;
+};
+struct prov_audit_result {
+	uint64_t entries;		/* entries read */
+	uint64_t verified;		/* entries that passed every check */
+	uint64_t checkpoints;		/* stored checkpoints that verified */
+	uint64_t findings;		/* problems reported */
+	unsigned char root[PROV_HASH_LEN];	/* recomputed root of all entries */
+	char latest_checkpoint[1024];	/* the newest verified checkpoint note, for cosigning */
+};
+/* Audits a ledger file (l, opened read-only) or, with l NULL, the export
+ * lines in export/export_len.  Returns PROV_OK when nothing was found,
+ * PROV_FAILED when findings were reported, PROV_FATAL when the audit could
+ * not be made. */
+/*
+ * Files against a manifest, as hashdeep's audit mode and beyond it.  Each
+ * record (prov-fp's layout) on disk is judged against the manifest's:
+ * "matched" (same name, same bytes), "changed" (same name, other bytes),
+ * "same-pixels" (same decoded pixels in another container or encoding),
+ * "perceptual" (PDQ distance within PROV_PDQ_MATCH of an image), "moved"
+ * (the same bytes under another name), "new"; and each manifest record
+ * nothing matched is "missing".  Names are compared after Unicode NFC
+ * normalisation, so NFC and NFD spellings of a name are one name.
+ */
+#define PROV_PDQ_MATCH 31
+struct prov_compare_line {
+	const char *status;	/* see above */
+	const json_t *disk;	/* the record on disk, NULL for "missing" */
+	const json_t *manifest;	/* the manifest record it was judged against, or NULL */
+	int distance;		/* PDQ distance for "perceptual", else -1 */
+};
+struct prov_compare_counts {
+	uint64_t matched, changed, same_pixels, perceptual, moved, added, missing;
+};
+/* Calls fn for every judgement, disk records in their order, then the
+ * missing ones in manifest order.  Returns PROV_OK when everything
+ * matched, PROV_FAILED otherwise. */
+PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk,
+    void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
+    struct prov_compare_counts *counts);
+/* Hamming distance of two 64-digit hex PDQ hashes, or -1 when either is
+ * not one. */
+PROV_API int prov_pdq_hex_distance(const char *a, const char *b);
+
+PROV_API int prov_audit_ledger(struct prov_ledger *l, const char *export_text,
+    size_t export_len, const struct prov_audit_opts *opts, struct prov_audit_result *res,
+    struct prov_err *e);
 
 /* (end of audit) */
 

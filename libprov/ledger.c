@@ -1,0 +1,1085 @@
+/*
+ * ledger.c: the append-only ledger in one SQLite file.
+ *
+ * One function, apply_entry(), checks an entry against the ledger's state
+ * and writes it with everything derived from it (Merkle nodes, parties,
+ * approvals, artifacts) in the caller's transaction.  Appending builds and
+ * signs an entry and applies it; importing applies an exported line as it
+ * is.  So a ledger rebuilt from its export holds exactly what was checked.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "prov.h"
+#include "banned.h"
+
+static const char schema_sql[] =
+#include "ledger_sql.h"
+    ;
+
+struct prov_ledger {
+	sqlite3 *db;
+	uint64_t size;
+	char origin[256];
+	char operator_vkey[512];
+	char operator_name[256];
+	char last_time[32];
+	sqlite3_stmt *put_node, *get_node;
+};
+
+static int
+db_err(struct prov_ledger *l, struct prov_err *e, const char *what)
+{
+	return prov_seterr(e, PROV_FATAL, 0, "ledger: %s: %s", what, sqlite3_errmsg(l->db));
+}
+
+static int
+exec(struct prov_ledger *l, const char *sql, struct prov_err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		prov_seterr(e, PROV_FATAL, 0, "ledger: %s", msg ? msg : sqlite3_errmsg(l->db));
+		sqlite3_free(msg);
+		return PROV_FATAL;
+	}
+	return PROV_OK;
+}
+
+/* Text of column 0 of a one-row query with one text parameter, or NULL. */
+static char *
+query_text(struct prov_ledger *l, const char *sql, const char *param)
+{
+	sqlite3_stmt *st;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return NULL;
+	if (param)
+		sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = prov_xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static void
+copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* Loads what every append needs from the file: size, origin, operator,
+ * the last time. */
+static int
+load_state(struct prov_ledger *l, struct prov_err *e)
+{
+	sqlite3_stmt *st;
+	char *v;
+
+	/* The last row by rowid: O(log n), where count(*) would scan the
+	 * whole table on every append. */
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, time FROM entries ORDER BY seq DESC LIMIT 1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return db_err(l, e, "read");
+	l->size = 0;
+	l->last_time[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		l->size = (uint64_t)sqlite3_column_int64(st, 0) + 1;
+		copy_str(l->last_time, sizeof(l->last_time),
+		    (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	v = query_text(l, "SELECT value FROM meta WHERE key = 'origin'", NULL);
+	copy_str(l->origin, sizeof(l->origin), v);
+	free(v);
+	v = query_text(l, "SELECT value FROM meta WHERE key = 'operator'", NULL);
+	copy_str(l->operator_vkey, sizeof(l->operator_vkey), v);
+	free(v);
+	v = query_text(l, "SELECT value FROM meta WHERE key = 'operator_name'", NULL);
+	copy_str(l->operator_name, sizeof(l->operator_name), v);
+	free(v);
+	return PROV_OK;
+}
+
+int
+prov_ledger_open(struct prov_ledger **out, const char *path, int flags, struct prov_err *e)
+{
+	struct prov_ledger *l;
+	struct stat st;
+	int oflags, rc;
+
+	*out = NULL;
+	if ((flags & PROV_LEDGER_CREATE) && !(flags & PROV_LEDGER_MEMORY) &&
+	    stat(path, &st) == 0 && st.st_size > 0)
+		return prov_seterr(e, PROV_FATAL, 0, "%s: exists already; a new ledger needs a new file",
+		    path);
+	if (!(flags & (PROV_LEDGER_CREATE | PROV_LEDGER_MEMORY)) && stat(path, &st) != 0)
+		return prov_seterr(e, PROV_FATAL, errno, "%s: %s", path, strerror(errno));
+	l = prov_xcalloc(1, sizeof(*l));
+	oflags = (flags & PROV_LEDGER_READONLY) ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2((flags & PROV_LEDGER_MEMORY) ? ":memory:" : path, &l->db,
+	    oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		prov_seterr(e, PROV_FATAL, 0, "%s: %s", path,
+		    l->db ? sqlite3_errmsg(l->db) : "cannot open");
+		prov_ledger_close(l);
+		return PROV_FATAL;
+	}
+	sqlite3_busy_timeout(l->db, 30000);
+	if (!(flags & PROV_LEDGER_READONLY)) {
+		/* WAL: readers never block the writer; FULL sync: an entry that
+		 * was reported written survives a power cut. */
+		if ((rc = exec(l, (flags & PROV_LEDGER_NOSYNC) ?
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" :
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) ||
+		    (rc = exec(l, schema_sql, e))) {
+			prov_ledger_close(l);
+			return rc;
+		}
+	}
+	if ((rc = load_state(l, e)) != PROV_OK) {
+		prov_err_prefix(e, "%s: not a prov ledger", path);
+		prov_ledger_close(l);
+		return rc;
+	}
+	if (sqlite3_prepare_v2(l->db, "SELECT hash FROM nodes WHERE level = ? AND idx = ?", -1,
+	    &l->get_node, NULL) != SQLITE_OK) {
+		prov_seterr(e, PROV_FATAL, 0, "%s: not a prov ledger: %s", path,
+		    sqlite3_errmsg(l->db));
+		prov_ledger_close(l);
+		return PROV_FATAL;
+	}
+	*out = l;
+	return PROV_OK;
+}
+
+void
+prov_ledger_close(struct prov_ledger *l)
+{
+	if (l == NULL)
+		return;
+	sqlite3_finalize(l->put_node);
+	sqlite3_finalize(l->get_node);
+	sqlite3_close(l->db);
+	free(l);
+}
+
+uint64_t
+prov_ledger_size(struct prov_ledger *l)
+{
+	return l->size;
+}
+
+const char *
+prov_ledger_origin(struct prov_ledger *l)
+{
+	return l->origin;
+}
+
+const char *
+prov_ledger_operator(struct prov_ledger *l)
+{
+	return l->operator_vkey;
+}
+
+int
+prov_ledger_entry(struct prov_ledger *l, uint64_t seq, struct prov_buf *out, struct prov_err *e)
+{
+	sqlite3_stmt *st;
+	int rc = PROV_OK;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT bytes FROM entries WHERE seq = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_err(l, e, "read");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		prov_buf_add(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	else
+		rc = prov_seterr(e, PROV_FAILED, 0, "no entry %" PRIu64 " (the ledger has %" PRIu64 ")",
+		    seq, l->size);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* prov_merkle_get_fn over the nodes table. */
+static int
+get_node(void *ctx, unsigned level, uint64_t index, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e)
+{
+	struct prov_ledger *l = ctx;
+	int rc = PROV_OK;
+
+	sqlite3_reset(l->get_node);
+	sqlite3_bind_int(l->get_node, 1, (int)level);
+	sqlite3_bind_int64(l->get_node, 2, (sqlite3_int64)index);
+	if (sqlite3_step(l->get_node) == SQLITE_ROW &&
+	    sqlite3_column_bytes(l->get_node, 0) == PROV_HASH_LEN)
+		memcpy(out, sqlite3_column_blob(l->get_node, 0), PROV_HASH_LEN);
+	else
+		rc = prov_seterr(e, PROV_FAILED, 0, "ledger: tree node %u/%" PRIu64 " is missing",
+		    level, index);
+	sqlite3_reset(l->get_node);
+	return rc;
+}
+
+int
+prov_ledger_root(struct prov_ledger *l, uint64_t size, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e)
+{
+	if (size > l->size)
+		return prov_seterr(e, PROV_FAILED, 0, "the ledger has only %" PRIu64 " entries",
+		    l->size);
+	return prov_merkle_root_at(get_node, l, size, out, e);
+}
+
+int
+prov_ledger_inclusion_proof(struct prov_ledger *l, uint64_t seq, uint64_t size,
+    struct prov_buf *proof, struct prov_err *e)
+{
+	if (size > l->size)
+		return prov_seterr(e, PROV_FAILED, 0, "the ledger has only %" PRIu64 " entries",
+		    l->size);
+	return prov_merkle_inclusion_proof(get_node, l, seq, size, proof, e);
+}
+
+int
+prov_ledger_consistency_proof(struct prov_ledger *l, uint64_t size1, uint64_t size2,
+    struct prov_buf *proof, struct prov_err *e)
+{
+	if (size2 > l->size)
+		return prov_seterr(e, PROV_FAILED, 0, "the ledger has only %" PRIu64 " entries",
+		    l->size);
+	return prov_merkle_consistency_proof(get_node, l, size1, size2, proof, e);
+}
+
+int
+prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e)
+{
+	struct prov_buf b = PROV_BUF_INIT;
+	struct prov_merkle m;
+	unsigned char leaf[PROV_HASH_LEN];
+	size_t i;
+	int rc;
+
+	if (!json_is_array(artifacts))
+		return prov_seterr(e, PROV_FAILED, 0, "manifest: artifacts must be an array");
+	prov_merkle_init(&m, NULL, NULL);
+	for (i = 0; i < json_array_size(artifacts); i++) {
+		json_t *a = json_array_get(artifacts, i);
+		prov_buf_reset(&b);
+		if (!json_is_object(a)) {
+			prov_buf_release(&b);
+			return prov_seterr(e, PROV_FAILED, 0, "manifest: artifact %zu is not an object", i + 1);
+		}
+		if ((rc = prov_cjson_encode(a, &b, e)) != PROV_OK) {
+			prov_err_prefix(e, "manifest: artifact %zu", i + 1);
+			prov_buf_release(&b);
+			return rc;
+		}
+		prov_merkle_leaf_hash(b.buf, b.len, leaf);
+		prov_merkle_add(&m, leaf);
+	}
+	prov_merkle_root(&m, out);
+	prov_buf_release(&b);
+	return PROV_OK;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+static const char *
+str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ" */
+static int
+valid_time(const char *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t i;
+
+	if (t == NULL || strlen(t) != sizeof(shape) - 1)
+		return 0;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
+			return 0;
+	return 1;
+}
+
+/* Absent, or a date "YYYY-MM-DD". */
+static int
+valid_date(json_t *v)
+{
+	char t[32];
+
+	if (v == NULL)
+		return 1;
+	if (!json_is_string(v) || json_string_length(v) != 10)
+		return 0;
+	snprintf(t, sizeof(t), "%sT00:00:00Z", json_string_value(v));
+	return valid_time(t);
+}
+
+/* The party (or operator) a verifier key speaks for: role and name. */
+static int
+signer_of(struct prov_ledger *l, const char *vkey, char *name, size_t nlen, char *role,
+    size_t rlen)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+
+	if (vkey == NULL)
+		return 0;
+	if (sqlite3_prepare_v2(l->db,
+	    "SELECT name, role, EXISTS (SELECT 1 FROM revocations WHERE revocations.vkey = parties.vkey)"
+	    " FROM parties WHERE vkey = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, vkey, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 2) == 0) {
+		copy_str(name, nlen, (const char *)sqlite3_column_text(st, 0));
+		copy_str(role, rlen, (const char *)sqlite3_column_text(st, 1));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	if (!found && strcmp(vkey, l->operator_vkey) == 0) {
+		copy_str(name, nlen, l->operator_name);
+		copy_str(role, rlen, "operator");
+		found = 1;
+	}
+	return found;
+}
+
+static char *
+party_role(struct prov_ledger *l, const char *name)
+{
+	return name ? query_text(l, "SELECT role FROM parties WHERE name = ?", name) : NULL;
+}
+
+/* Is there an active approval of party for project at date (YYYY-MM-DD)?
+ * With delegate, one whose delegates include that party. */
+static int
+approved(struct prov_ledger *l, const char *party, const char *project, const char *date,
+    const char *delegate)
+{
+	sqlite3_stmt *st;
+	int ok = 0;
+
+	if (sqlite3_prepare_v2(l->db,
+	    "SELECT 1 FROM approvals a WHERE party = ?1 AND project = ?2"
+	    " AND (valid_from IS NULL OR valid_from <= ?3)"
+	    " AND (valid_until IS NULL OR valid_until >= ?3)"
+	    " AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = a.entry)"
+	    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.delegates) WHERE value = ?4))",
+	    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, party, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, project, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, date, -1, SQLITE_TRANSIENT);
+	if (delegate)
+		sqlite3_bind_text(st, 4, delegate, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 4);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/*
+ * The coverage rule: the receiver holds an active approval for the project,
+ * and the sender is a studio (or the operator) or holds an active approval
+ * for the project that may delegate to the receiver.  On a miss, why.
+ */
+static int
+covered(struct prov_ledger *l, json_t *body, const char *sender_role, const char *date,
+    struct prov_buf *why)
+{
+	const char *from = str(body, "from"), *to = str(body, "to"), *project = str(body, "project");
+
+	if (!approved(l, to, project, date, NULL)) {
+		prov_buf_addf(why, "%s holds no active approval for %s", to, project);
+		return 0;
+	}
+	if (strcmp(sender_role, "studio") == 0 || strcmp(sender_role, "operator") == 0)
+		return 1;
+	if (!approved(l, from, project, date, to)) {
+		prov_buf_addf(why, "no approval of %s for %s allows handing work on to %s", from,
+		    project, to);
+		return 0;
+	}
+	return 1;
+}
+
+/* The manifest of a handoff, receipt or sighting: root and count. */
+static int
+manifest_of(json_t *body, const char *key, unsigned char root[PROV_HASH_LEN], size_t *count,
+    struct prov_err *e)
+{
+	json_t *arts = json_object_get(body, key);
+
+	if (arts == NULL) {
+		*count = 0;
+		prov_sha256("", 0, root);	/* the empty tree */
+		return PROV_OK;
+	}
+	*count = json_array_size(arts);
+	return prov_manifest_root(arts, root, e);
+}
+
+/* Checks (derive = 0) or fills in (derive = 1) the members the ledger
+ * derives, for an entry of this type by a signer of this role. */
+static int
+derived_members(struct prov_ledger *l, const char *type, json_t *body, const char *role,
+    const char *date, int derive, struct prov_err *e)
+{
+	unsigned char root[PROV_HASH_LEN];
+	char hex[2 * PROV_HASH_LEN + 1];
+	size_t count;
+	int rc;
+
+	if (strcmp(type, "handoff") == 0) {
+		struct prov_buf why = PROV_BUF_INIT;
+		json_t *man = json_object_get(body, "manifest");
+		int cov;
+
+		if (str(body, "from") == NULL || str(body, "to") == NULL || str(body, "project") == NULL)
+			return prov_seterr(e, PROV_FAILED, 0, "handoff: needs from, to and project");
+		if (!json_is_object(man) || !json_is_array(json_object_get(man, "artifacts")))
+			return prov_seterr(e, PROV_FAILED, 0, "handoff: no manifest artifacts");
+		if ((rc = manifest_of(man, "artifacts", root, &count, e)) != PROV_OK)
+			return rc;
+		prov_hex(root, sizeof(root), hex);
+		cov = covered(l, body, role, date, &why);
+		if (derive) {
+			json_object_set_new(man, "root", json_string(hex));
+			json_object_set_new(man, "count", json_integer((json_int_t)count));
+			json_object_set_new(body, "covered", json_boolean(cov));
+			if (!cov)
+				json_object_set_new(body, "uncovered_reason", json_string(why.buf));
+		} else if (str(man, "root") == NULL || strcmp(str(man, "root"), hex) != 0 ||
+		    json_integer_value(json_object_get(man, "count")) != (json_int_t)count) {
+			prov_buf_release(&why);
+			return prov_seterr(e, PROV_FAILED, 0,
+			    "handoff: manifest root or count does not match its artifacts");
+		} else if (json_is_true(json_object_get(body, "covered")) != cov) {
+			prov_buf_release(&why);
+			return prov_seterr(e, PROV_FAILED, 0,
+			    "handoff: \"covered\" says %s, the approvals say otherwise",
+			    cov ? "false" : "true");
+		}
+		prov_buf_release(&why);
+	} else if (strcmp(type, "receipt") == 0) {
+		json_int_t h = json_integer_value(json_object_get(body, "handoff"));
+		struct prov_buf bytes = PROV_BUF_INIT;
+		json_t *entry, *hb;
+		const char *want;
+		int matches;
+
+		if ((rc = manifest_of(body, "artifacts", root, &count, e)) != PROV_OK)
+			return rc;
+		prov_hex(root, sizeof(root), hex);
+		if (h < 0 || (uint64_t)h >= l->size ||
+		    prov_ledger_entry(l, (uint64_t)h, &bytes, e) != PROV_OK ||
+		    (entry = json_loadb(bytes.buf, bytes.len, 0, NULL)) == NULL) {
+			prov_buf_release(&bytes);
+			return prov_seterr(e, PROV_FAILED, 0, "receipt: no handoff %" JSON_INTEGER_FORMAT, h);
+		}
+		prov_buf_release(&bytes);
+		hb = json_object_get(entry, "body");
+		want = str(json_object_get(hb, "manifest"), "root");
+		if (strcmp(str(entry, "type"), "handoff") != 0 || want == NULL) {
+			json_decref(entry);
+			return prov_seterr(e, PROV_FAILED, 0, "receipt: entry %" JSON_INTEGER_FORMAT
+			    " is not a handoff", h);
+		}
+		matches = strcmp(want, hex) == 0;
+		if (derive) {
+			json_object_set_new(body, "manifest_root", json_string(hex));
+			json_object_set_new(body, "matches", json_boolean(matches));
+		} else if (str(body, "manifest_root") == NULL ||
+		    strcmp(str(body, "manifest_root"), hex) != 0 ||
+		    json_is_true(json_object_get(body, "matches")) != matches) {
+			json_decref(entry);
+			return prov_seterr(e, PROV_FAILED, 0,
+			    "receipt: manifest root or verdict does not match its artifacts");
+		}
+		/* Passed to check_body() in a private member (never signed or
+		 * stored): the receiver must be the handoff's "to". */
+		json_object_set_new(body, "\x01to", json_string(str(hb, "to")));
+		json_decref(entry);
+	}
+	return PROV_OK;
+}
+
+/* Authority and shape of an entry's body; role is the signer's. */
+static int
+check_body(struct prov_ledger *l, const char *type, json_t *body, const char *author,
+    const char *role, struct prov_err *e)
+{
+	int studio = strcmp(role, "studio") == 0 || strcmp(role, "operator") == 0;
+	char *r;
+
+	if (strcmp(type, "party") == 0) {
+		struct prov_key k;
+		const char *v = str(body, "vkey"), *pr = str(body, "role");
+		int rc;
+		if (!studio)
+			return prov_seterr(e, PROV_FAILED, 0, "party: only the operator or a studio adds parties");
+		if (str(body, "name") == NULL || pr == NULL || v == NULL ||
+		    (strcmp(pr, "studio") && strcmp(pr, "vendor") && strcmp(pr, "subcontractor")))
+			return prov_seterr(e, PROV_FAILED, 0, "party: needs name, role (studio, vendor or subcontractor) and vkey");
+		prov_key_init(&k);
+		rc = prov_vkey_parse(&k, v, strlen(v), e);
+		prov_key_release(&k);
+		if (rc != PROV_OK)
+			return rc;
+		if ((r = party_role(l, str(body, "name"))) != NULL) {
+			free(r);
+			return prov_seterr(e, PROV_FAILED, 0, "party %s exists already", str(body, "name"));
+		}
+		if ((r = query_text(l, "SELECT name FROM parties WHERE vkey = ?", v)) != NULL) {
+			prov_seterr(e, PROV_FAILED, 0, "that key belongs to party %s already", r);
+			free(r);
+			return PROV_FAILED;
+		}
+	} else if (strcmp(type, "approval") == 0 || strcmp(type, "revocation") == 0) {
+		if (!studio)
+			return prov_seterr(e, PROV_FAILED, 0, "%s: only the operator or a studio may sign one", type);
+		if (strcmp(type, "approval") == 0) {
+			if (str(body, "project") == NULL || (r = party_role(l, str(body, "party"))) == NULL)
+				return prov_seterr(e, PROV_FAILED, 0, "approval: unknown party %s",
+				    str(body, "party") ? str(body, "party") : "(none)");
+			free(r);
+			/* Dates are compared as text with the entry's date. */
+			if (!valid_date(json_object_get(body, "from")) ||
+			    !valid_date(json_object_get(body, "until")))
+				return prov_seterr(e, PROV_FAILED, 0,
+				    "approval: from and until are dates YYYY-MM-DD");
+		} else if (json_object_get(body, "entry")) {
+			char num[32];
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(json_object_get(body, "entry")));
+			if ((r = query_text(l, "SELECT entry FROM approvals WHERE entry = ?", num)) == NULL)
+				return prov_seterr(e, PROV_FAILED, 0, "revocation: entry %s is not an approval", num);
+			free(r);
+		} else if (str(body, "vkey") == NULL)
+			return prov_seterr(e, PROV_FAILED, 0, "revocation: needs an entry or a vkey");
+	} else if (strcmp(type, "handoff") == 0) {
+		if (str(body, "from") == NULL || strcmp(str(body, "from"), author) != 0)
+			return prov_seterr(e, PROV_FAILED, 0, "handoff: must be signed by its sender");
+		if (str(body, "project") == NULL)
+			return prov_seterr(e, PROV_FAILED, 0, "handoff: needs a project");
+		if ((r = party_role(l, str(body, "to"))) == NULL)
+			return prov_seterr(e, PROV_FAILED, 0, "handoff: unknown party %s",
+			    str(body, "to") ? str(body, "to") : "(none)");
+		free(r);
+	} else if (strcmp(type, "receipt") == 0) {
+		if (str(body, "\x01to") == NULL || strcmp(str(body, "\x01to"), author) != 0)
+			return prov_seterr(e, PROV_FAILED, 0, "receipt: must be signed by the handoff's receiver");
+	} else if (strcmp(type, "sighting") != 0)
+		return prov_seterr(e, PROV_FAILED, 0, "unknown entry type %s", type);
+	return PROV_OK;
+}
+
+/* ---------------------------------------------------------------- writes */
+
+struct node_ctx {
+	struct prov_ledger *l;
+	int failed;
+};
+
+static void
+put_node(void *ctx, unsigned level, uint64_t index, const unsigned char hash[PROV_HASH_LEN])
+{
+	struct node_ctx *n = ctx;
+	sqlite3_stmt *st = n->l->put_node;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int(st, 1, (int)level);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)index);
+	sqlite3_bind_blob(st, 3, hash, PROV_HASH_LEN, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		n->failed = 1;
+	sqlite3_reset(st);
+}
+
+/* Adds the leaf of the new entry to the stored tree. */
+static int
+add_leaf(struct prov_ledger *l, const char *bytes, size_t len, struct prov_err *e)
+{
+	struct node_ctx ctx = { l, 0 };
+	struct prov_merkle m;
+	unsigned char leaf[PROV_HASH_LEN];
+	unsigned lv;
+
+	if (l->put_node == NULL && sqlite3_prepare_v2(l->db,
+	    "INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)", -1, &l->put_node,
+	    NULL) != SQLITE_OK)
+		return db_err(l, e, "prepare");
+	prov_merkle_init(&m, put_node, &ctx);
+	/* The compact range of the tree so far: one stored subtree per set bit. */
+	for (lv = 0; lv < 64; lv++)
+		if ((l->size >> lv) & 1)
+			if (get_node(l, lv, (l->size >> lv) - 1, m.nodes[lv], e) != PROV_OK)
+				return PROV_FATAL;
+	m.size = l->size;
+	prov_merkle_leaf_hash(bytes, len, leaf);
+	prov_merkle_add(&m, leaf);
+	return ctx.failed ? db_err(l, e, "write tree") : PROV_OK;
+}
+
+static int
+insert(struct prov_ledger *l, const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	va_start(ap, fmt);
+	for (i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, sqlite3_int64));
+		else if (fmt[i] == 'b') {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+			sqlite3_bind_blob64(st, i + 1, p, n, SQLITE_TRANSIENT);
+		} else {
+			const char *s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+		}
+	}
+	va_end(ap);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* One prepared statement for all the rows: a handoff may carry 10^5. */
+static int
+index_artifacts(struct prov_ledger *l, uint64_t seq, json_t *arts)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = 0;
+
+	if (json_array_size(arts) == 0)
+		return 0;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO artifacts (entry, n, path, sha256, pixels, pdq)"
+	    " VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; rc == 0 && i < json_array_size(arts); i++) {
+		json_t *a = json_array_get(arts, i);
+		const char *v[4] = { str(a, "path"), str(a, "sha256"), str(a, "pixels"),
+		    str(json_object_get(a, "pdq"), "hash") };
+		int k;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		for (k = 0; k < 4; k++)
+			if (v[k])
+				sqlite3_bind_text(st, 3 + k, v[k], -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, 3 + k);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* What an entry adds to the derived tables. */
+static int
+index_entry(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
+{
+	sqlite3_int64 s = (sqlite3_int64)seq;
+
+	if (strcmp(type, "init") == 0)
+		return insert(l, "INSERT INTO meta (key, value) VALUES ('origin', ?)", "s", str(body, "origin")) ||
+		    insert(l, "INSERT INTO meta (key, value) VALUES ('operator', ?)", "s", str(body, "operator")) ||
+		    insert(l, "INSERT INTO meta (key, value) VALUES ('operator_name', ?)", "s", l->operator_name);
+	if (strcmp(type, "party") == 0)
+		return insert(l, "INSERT INTO parties (name, role, vkey, entry) VALUES (?, ?, ?, ?)", "sssi",
+		    str(body, "name"), str(body, "role"), str(body, "vkey"), s);
+	if (strcmp(type, "approval") == 0) {
+		json_t *d = json_object_get(body, "may_delegate_to");
+		char *dj = json_dumps(d ? d : json_array(), JSON_COMPACT);
+		int rc = insert(l, "INSERT INTO approvals (entry, party, project, valid_from, valid_until, delegates) VALUES (?, ?, ?, ?, ?, ?)",
+		    "isssss", s, str(body, "party"), str(body, "project"), str(body, "from"),
+		    str(body, "until"), dj ? dj : "[]");
+		free(dj);
+		return rc;
+	}
+	if (strcmp(type, "revocation") == 0) {
+		json_t *t = json_object_get(body, "entry");
+		return t ? insert(l, "INSERT INTO revocations (entry, target) VALUES (?, ?)", "ii", s,
+		    (sqlite3_int64)json_integer_value(t)) :
+		    insert(l, "INSERT INTO revocations (entry, vkey) VALUES (?, ?)", "is", s, str(body, "vkey"));
+	}
+	if (strcmp(type, "handoff") == 0)
+		return index_artifacts(l, seq, json_object_get(json_object_get(body, "manifest"), "artifacts"));
+	return index_artifacts(l, seq, json_object_get(body, "artifacts"));
+}
+
+/*
+ * Checks entry obj (with its exact bytes) against the ledger and writes it
+ * with everything derived from it, inside the caller's transaction.  The
+ * state in l (size, last time, operator) moves on only on success; the
+ * caller rolls back and reloads on failure.
+ */
+static int
+apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len,
+    struct prov_err *e)
+{
+	const char *type = str(obj, "type"), *time = str(obj, "time"), *author = str(obj, "author");
+	const char *vkey = str(obj, "key"), *sig = str(obj, "sig");
+	json_t *body = json_object_get(obj, "body"), *unsigned_obj;
+	struct prov_buf msg = PROV_BUF_INIT, sigbytes = PROV_BUF_INIT;
+	char name[256], role[32], date[11];
+	struct prov_key k;
+	int rc;
+
+	if (json_integer_value(json_object_get(obj, "seq")) != (json_int_t)l->size ||
+	    !json_is_integer(json_object_get(obj, "seq")))
+		return prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": wrong sequence number", l->size);
+	if (type == NULL || author == NULL || vkey == NULL || sig == NULL || !json_is_object(body) ||
+	    json_object_size(obj) != 7)
+		return prov_seterr(e, PROV_FAILED, 0,
+		    "entry %" PRIu64 ": needs exactly seq, time, type, author, key, body, sig", l->size);
+	if (!valid_time(time) || strcmp(time, l->last_time) < 0)
+		return prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": time %s is not after %s",
+		    l->size, time ? time : "(none)", l->last_time);
+	memcpy(date, time, 10);
+	date[10] = '\0';
+	prov_key_init(&k);
+	if ((rc = prov_vkey_parse(&k, vkey, strlen(vkey), e)) != PROV_OK)
+		goto out;
+	unsigned_obj = json_deep_copy(obj);
+	json_object_del(unsigned_obj, "sig");
+	rc = prov_cjson_encode(unsigned_obj, &msg, e);
+	json_decref(unsigned_obj);
+	if (rc != PROV_OK)
+		goto out;
+	if (prov_base64_decode(sig, strlen(sig), &sigbytes) != 0 || sigbytes.len != PROV_SIG_LEN ||
+	    prov_verify(&k, msg.buf, msg.len, (unsigned char *)sigbytes.buf) != PROV_OK) {
+		rc = prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": bad signature by %s", l->size, author);
+		goto out;
+	}
+	if (strcmp(type, "init") == 0) {
+		if (l->size != 0 || str(body, "origin") == NULL || str(body, "operator") == NULL ||
+		    strcmp(str(body, "operator"), vkey) != 0 || strcmp(author, k.name) != 0) {
+			rc = prov_seterr(e, PROV_FAILED, 0,
+			    "entry %" PRIu64 ": init must be entry 0, signed by the operator it names", l->size);
+			goto out;
+		}
+		copy_str(l->operator_vkey, sizeof(l->operator_vkey), vkey);
+		copy_str(l->operator_name, sizeof(l->operator_name), k.name);
+		copy_str(l->origin, sizeof(l->origin), str(body, "origin"));
+		copy_str(role, sizeof(role), "operator");
+	} else if (l->size == 0) {
+		rc = prov_seterr(e, PROV_FAILED, 0, "entry 0 must be init");
+		goto out;
+	} else if (!signer_of(l, vkey, name, sizeof(name), role, sizeof(role))) {
+		rc = prov_seterr(e, PROV_FAILED, 0,
+		    "entry %" PRIu64 ": key %s is no party of this ledger, or was revoked", l->size, k.name);
+		goto out;
+	} else if (strcmp(name, author) != 0) {
+		rc = prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": author %s signed with the key of %s",
+		    l->size, author, name);
+		goto out;
+	} else {
+		json_t *check = json_deep_copy(body);
+		rc = derived_members(l, type, check, role, date, 0, e);
+		if (rc == PROV_OK)
+			rc = check_body(l, type, check, author, role, e);
+		json_decref(check);
+		if (rc != PROV_OK) {
+			prov_err_prefix(e, "entry %" PRIu64, l->size);
+			goto out;
+		}
+	}
+	if (insert(l, "INSERT INTO entries (seq, type, author, time, bytes) VALUES (?, ?, ?, ?, ?)",
+	    "isssb", (sqlite3_int64)l->size, type, author, time, bytes, len) != 0 ||
+	    index_entry(l, l->size, type, body) != 0) {
+		rc = db_err(l, e, "write");
+		goto out;
+	}
+	if ((rc = add_leaf(l, bytes, len, e)) != PROV_OK)
+		goto out;
+	l->size++;
+	copy_str(l->last_time, sizeof(l->last_time), time);
+out:
+	prov_key_release(&k);
+	prov_buf_release(&msg);
+	prov_buf_release(&sigbytes);
+	return rc;
+}
+
+/* ---------------------------------------------------------- transactions */
+
+static int
+begin(struct prov_ledger *l, struct prov_err *e)
+{
+	int rc;
+
+	/* IMMEDIATE: take the write lock now, so that a second writer waits
+	 * (busy timeout) instead of failing at commit; then reread the state
+	 * another process may have moved on. */
+	if ((rc = exec(l, "BEGIN IMMEDIATE", e)) != PROV_OK)
+		return rc;
+	if ((rc = load_state(l, e)) != PROV_OK)
+		exec(l, "ROLLBACK", NULL);
+	return rc;
+}
+
+static int
+finish(struct prov_ledger *l, int rc, struct prov_err *e)
+{
+	if (rc == PROV_OK && exec(l, "COMMIT", e) == PROV_OK)
+		return PROV_OK;
+	exec(l, "ROLLBACK", NULL);
+	load_state(l, NULL);
+	return rc == PROV_OK ? PROV_FATAL : rc;
+}
+
+/* Current UTC time, never before the last entry's. */
+static void
+entry_time(struct prov_ledger *l, char out[32])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (strcmp(out, l->last_time) < 0)
+		copy_str(out, 32, l->last_time);
+}
+
+/* Builds, signs and applies an entry; in a transaction. */
+static int
+sign_and_apply(struct prov_ledger *l, const char *type, const char *author, json_t *body,
+    struct prov_key *signer, struct prov_err *e)
+{
+	struct prov_buf vk = PROV_BUF_INIT, msg = PROV_BUF_INIT, sig64 = PROV_BUF_INIT;
+	unsigned char sig[PROV_SIG_LEN];
+	char when[32];
+	json_t *obj;
+	int rc;
+
+	entry_time(l, when);
+	prov_vkey_format(signer, &vk);
+	obj = json_pack("{s:I,s:s,s:s,s:s,s:s,s:O}", "seq", (json_int_t)l->size, "time", when,
+	    "type", type, "author", author, "key", vk.buf, "body", body);
+	if (obj == NULL) {
+		rc = prov_seterr(e, PROV_FAILED, 0, "%s: the entry holds text that is not UTF-8", type);
+		goto out;
+	}
+	if ((rc = prov_cjson_encode(obj, &msg, e)) != PROV_OK ||
+	    (rc = prov_sign(signer, msg.buf, msg.len, sig, e)) != PROV_OK)
+		goto out;
+	prov_base64_encode(sig, sizeof(sig), &sig64);
+	json_object_set_new(obj, "sig", json_string(sig64.buf));
+	prov_buf_reset(&msg);
+	if ((rc = prov_cjson_encode(obj, &msg, e)) == PROV_OK)
+		rc = apply_entry(l, obj, msg.buf, msg.len, e);
+out:
+	json_decref(obj);
+	prov_buf_release(&vk);
+	prov_buf_release(&msg);
+	prov_buf_release(&sig64);
+	return rc;
+}
+
+int
+prov_ledger_init(struct prov_ledger *l, const char *origin, struct prov_key *operator_key,
+    struct prov_err *e)
+{
+	struct prov_buf vk = PROV_BUF_INIT;
+	json_t *body;
+	int rc;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	if (l->size != 0) {
+		exec(l, "ROLLBACK", NULL);
+		return prov_seterr(e, PROV_FAILED, 0, "the ledger is initialised already");
+	}
+	prov_vkey_format(operator_key, &vk);
+	body = json_pack("{s:s,s:s}", "origin", origin, "operator", vk.buf);
+	rc = body ? sign_and_apply(l, "init", operator_key->name, body, operator_key, e) :
+	    prov_seterr(e, PROV_FAILED, 0, "origin is not UTF-8");
+	json_decref(body);
+	prov_buf_release(&vk);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_append(struct prov_ledger *l, const char *type, json_t *body,
+    struct prov_key *signer, uint64_t *seq_out, struct prov_err *e)
+{
+	struct prov_buf vk = PROV_BUF_INIT;
+	char name[256], role[32], date[32];
+	json_t *full;
+	int rc;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	prov_vkey_format(signer, &vk);
+	if (l->size == 0) {
+		rc = prov_seterr(e, PROV_FAILED, 0, "the ledger is not initialised (prov-ledger init)");
+	} else if (!signer_of(l, vk.buf, name, sizeof(name), role, sizeof(role))) {
+		rc = prov_seterr(e, PROV_FAILED, 0,
+		    "key %s is no party of this ledger, or was revoked", signer->name);
+	} else {
+		full = json_deep_copy(body);
+		entry_time(l, date);	/* the date part decides approvals' validity */
+		date[10] = '\0';
+		if (strcmp(type, "handoff") == 0 && str(full, "from") == NULL)
+			json_object_set_new(full, "from", json_string(name));
+		rc = derived_members(l, type, full, role, date, 1, e);
+		json_object_del(full, "\x01to");
+		if (rc == PROV_OK) {
+			if (seq_out)
+				*seq_out = l->size;
+			rc = sign_and_apply(l, type, name, full, signer, e);
+		}
+		json_decref(full);
+	}
+	prov_buf_release(&vk);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len, struct prov_err *e)
+{
+	json_t *obj;
+	int rc;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	if ((rc = prov_cjson_check(bytes, len, &obj, e)) == PROV_OK) {
+		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, e) :
+		    prov_seterr(e, PROV_FAILED, 0, "an entry is a JSON object");
+		json_decref(obj);
+	} else
+		prov_err_prefix(e, "entry %" PRIu64, l->size);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_import_all(struct prov_ledger *l,
+    int (*next)(void *ctx, const char **bytes, size_t *len, struct prov_err *e), void *ctx,
+    struct prov_err *e)
+{
+	const char *bytes;
+	size_t len;
+	json_t *obj;
+	int rc, more = 0;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	while (rc == PROV_OK && (more = next(ctx, &bytes, &len, e)) > 0) {
+		if ((rc = prov_cjson_check(bytes, len, &obj, e)) != PROV_OK) {
+			prov_err_prefix(e, "entry %" PRIu64, l->size);
+			break;
+		}
+		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, e) :
+		    prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": not a JSON object", l->size);
+		json_decref(obj);
+	}
+	if (rc == PROV_OK && more < 0)
+		rc = e && e->code != PROV_OK ? (int)e->code :
+		    prov_seterr(e, PROV_FATAL, 0, "import: read error");
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_checkpoint(struct prov_ledger *l, struct prov_key *operator_key,
+    struct prov_buf *out, struct prov_err *e)
+{
+	struct prov_buf vk = PROV_BUF_INIT, text = PROV_BUF_INIT, note = PROV_BUF_INIT;
+	struct prov_checkpoint c;
+	int rc;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	prov_vkey_format(operator_key, &vk);
+	memset(&c, 0, sizeof(c));
+	copy_str(c.origin, sizeof(c.origin), l->origin);
+	c.size = l->size;
+	if (strcmp(vk.buf, l->operator_vkey) != 0)
+		rc = prov_seterr(e, PROV_FAILED, 0, "key %s is not this ledger's operator key",
+		    operator_key->name);
+	else if ((rc = prov_ledger_root(l, c.size, c.root, e)) == PROV_OK) {
+		prov_checkpoint_format(&c, &text);
+		if ((rc = prov_note_sign(text.buf, text.len, operator_key, 0, &note, e)) == PROV_OK &&
+		    insert(l, "INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?, ?)", "is",
+		    (sqlite3_int64)c.size, note.buf) != 0)
+			rc = db_err(l, e, "write checkpoint");
+	}
+	if (rc == PROV_OK)
+		prov_buf_add(out, note.buf, note.len);
+	prov_buf_release(&vk);
+	prov_buf_release(&text);
+	prov_buf_release(&note);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_foreach_checkpoint(struct prov_ledger *l,
+    int (*fn)(void *ctx, uint64_t size, const char *note, size_t len), void *ctx,
+    struct prov_err *e)
+{
+	sqlite3_stmt *st;
+	int rc = PROV_OK;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT size, note FROM checkpoints ORDER BY size", -1,
+	    &st, NULL) != SQLITE_OK)
+		return db_err(l, e, "read checkpoints");
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (fn(ctx, (uint64_t)sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)))
+			break;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+prov_ledger_foreach_entry(struct prov_ledger *l,
+    int (*fn)(void *ctx, int64_t seq, const char *bytes, size_t len), void *ctx,
+    struct prov_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, bytes FROM entries ORDER BY seq", -1, &st,
+	    NULL) != SQLITE_OK)
+		return db_err(l, e, "read entries");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1)))
+			break;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? PROV_OK : db_err(l, e, "read entries");
+}
+
+int
+prov_ledger_stored_leaf(struct prov_ledger *l, uint64_t seq, unsigned char out[PROV_HASH_LEN],
+    struct prov_err *e)
+{
+	return get_node(l, 0, seq, out, e);
+}

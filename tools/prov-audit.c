@@ -1,0 +1,313 @@
+/*
+ * prov-audit: verify a ledger, and files against a handoff's manifest.
+ *
+ *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
+ *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
+ *              [--handoff ID --records FILE] [--json] [-q]
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prov.h"
+#include "common.h"
+#include "banned.h"
+
+static int json_out, quiet;
+
+static void __attribute__((noreturn))
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
+	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
+	    "                  [--handoff ID --records FILE] [--json] [-q]\n"
+	    "VKEY is a verifier key (name+id+key) or a file holding one.\n"
+	    "Exit status: 0 all verified, 1 something does not verify, 2 could not audit.\n");
+	exit(status);
+}
+
+/* A whole (small or export) file; "-" is stdin. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct prov_buf b = PROV_BUF_INIT;
+	char chunk[65536];
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t n;
+
+	if (f == NULL)
+		err(2, "%s", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		prov_buf_add(&b, chunk, n);
+	if (ferror(f))
+		err(2, "%s", path);
+	if (f != stdin)
+		fclose(f);
+	return prov_buf_detach(&b, len);
+}
+
+/* A verifier key given as text or as the name of a file holding it. */
+static struct prov_key *
+vkey_arg(const char *arg)
+{
+	struct prov_key *k = prov_xcalloc(1, sizeof(*k));
+	struct prov_err e;
+	struct stat st;
+	char *text = NULL;
+	size_t len = strlen(arg);
+
+	if (stat(arg, &st) == 0) {
+		text = slurp(arg, &len);
+		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+			len--;
+	}
+	prov_key_init(k);
+	if (prov_vkey_parse(k, text ? text : arg, len, &e) != PROV_OK)
+		errx(2, "%s: %s", arg, e.msg);
+	free(text);
+	return k;
+}
+
+static void
+report(void *ctx, const char *finding)
+{
+	(void)ctx;
+	if (json_out) {
+		json_t *o = json_pack("{s:s,s:s}", "status", "fail", "finding", "");
+		char *s;
+		prov_json_set_name(o, "finding", finding, strlen(finding));
+		s = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		fputs("FAIL\t", stdout);
+		put_escaped(stdout, finding, strlen(finding));
+		putchar('\n');
+	}
+}
+
+static void
+compare_line(void *ctx, const struct prov_compare_line *line)
+{
+	const json_t *r = line->disk ? line->disk : line->manifest;
+	const char *path = json_string_value(json_object_get(r, "path"));
+	const char *was = line->manifest && line->disk ?
+	    json_string_value(json_object_get(line->manifest, "path")) : NULL;
+
+	(void)ctx;
+	if (quiet && strcmp(line->status, "matched") == 0)
+		return;
+	if (json_out) {
+		json_t *o = json_pack("{s:s,s:s*}", "status", line->status, "path", path);
+		char *s;
+		if (was && strcmp(line->status, "matched") != 0)
+			json_object_set_new(o, "manifest_path", json_string(was));
+		if (line->distance >= 0)
+			json_object_set_new(o, "pdq_distance", json_integer(line->distance));
+		s = json_dumps(o, JSON_COMPACT);
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+		return;
+	}
+	printf("%s\t", line->status);
+	put_escaped(stdout, path ? path : "", path ? strlen(path) : 0);
+	if (was && strcmp(was, path ? path : "") != 0) {
+		fputs("\twas ", stdout);
+		put_escaped(stdout, was, strlen(was));
+	}
+	if (line->distance >= 0)
+		printf("\tpdq distance %d", line->distance);
+	putchar('\n');
+}
+
+/* The handoff's manifest against the records on disk. */
+static int
+audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, uint64_t id,
+    const char *records_path)
+{
+	struct prov_buf bytes = PROV_BUF_INIT;
+	struct prov_compare_counts c;
+	struct prov_err e;
+	json_t *entry, *disk = json_array(), *manifest;
+	char *text, *line, *save = NULL;
+	size_t len, pos = 0, n = 0;
+	int rc;
+
+	if (l != NULL) {
+		if (prov_ledger_entry(l, id, &bytes, &e) != PROV_OK)
+			errx(2, "%s", e.msg);
+	} else {
+		/* line id of the export */
+		while (pos < export_len && n < id) {
+			const char *nl = memchr(export_text + pos, '\n', export_len - pos);
+			if (nl == NULL)
+				break;
+			pos = (size_t)(nl - export_text) + 1;
+			n++;
+		}
+		const char *nl = memchr(export_text + pos, '\n', export_len - pos);
+		prov_buf_add(&bytes, export_text + pos, nl ? (size_t)(nl - export_text) - pos : export_len - pos);
+	}
+	entry = json_loadb(bytes.buf, bytes.len, 0, NULL);
+	manifest = json_object_get(json_object_get(json_object_get(entry, "body"), "manifest"), "artifacts");
+	if (!json_is_array(manifest))
+		errx(2, "entry %" PRIu64 " is not a handoff", id);
+	text = slurp(records_path, &len);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		json_t *r = json_loads(line, 0, NULL);
+		if (!json_is_object(r))
+			errx(2, "%s: not prov-fp NDJSON", records_path);
+		json_array_append_new(disk, r);
+	}
+	free(text);
+	rc = prov_compare_records(manifest, disk, compare_line, NULL, &c);
+	if (!json_out)
+		fprintf(stderr, "prov-audit: handoff %" PRIu64 ": %" PRIu64 " matched, %" PRIu64
+		    " changed, %" PRIu64 " same pixels, %" PRIu64 " perceptually the same, %" PRIu64
+		    " moved, %" PRIu64 " new, %" PRIu64 " missing\n", id, c.matched, c.changed,
+		    c.same_pixels, c.perceptual, c.moved, c.added, c.missing);
+	json_decref(entry);
+	json_decref(disk);
+	prov_buf_release(&bytes);
+	return rc;
+}
+
+/* Adds the auditor's cosignature to the newest verified checkpoint. */
+static void
+cosign(const char *keyfile, const char *out, const char *checkpoint)
+{
+	struct prov_buf note = PROV_BUF_INIT;
+	struct prov_key k;
+	struct prov_err e;
+	FILE *f;
+	int fd;
+
+	if (checkpoint[0] == '\0')
+		errx(2, "--cosign: the ledger has no verified checkpoint to cosign");
+	prov_key_init(&k);
+	if (prov_key_read_private(&k, keyfile, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	if (k.type != PROV_KEY_COSIGNER)
+		errx(2, "%s: not a cosigner key (prov-ledger key generate --cosigner)", keyfile);
+	prov_buf_addstr(&note, checkpoint);
+	if (prov_note_add_signature(&note, &k, (uint64_t)time(NULL), &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL)
+		err(2, "%s", out);
+	fwrite(note.buf, 1, note.len, f);
+	if (fclose(f) != 0)
+		err(2, "%s", out);
+	prov_buf_release(&note);
+	prov_key_release(&k);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ledger", required_argument, NULL, 'L' },
+		{ "export", required_argument, NULL, 'E' },
+		{ "checkpoint", required_argument, NULL, 'c' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "witness", required_argument, NULL, 'w' },
+		{ "cosign", required_argument, NULL, 'C' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "handoff", required_argument, NULL, 'H' },
+		{ "records", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *ledger = getenv("PROV_LEDGER") ? getenv("PROV_LEDGER") : "prov.ledger";
+	const char *export_path = NULL, *saved = NULL, *cosign_key = NULL, *out = NULL, *records = NULL;
+	struct prov_audit_opts o;
+	struct prov_audit_result res;
+	struct prov_ledger *l = NULL;
+	struct prov_buf root = PROV_BUF_INIT;
+	struct prov_err e;
+	char *export_text = NULL, *saved_text = NULL;
+	size_t export_len = 0;
+	int64_t handoff = -1;
+	int ch, rc, files_rc = PROV_OK;
+
+	sandbox_pre();
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'C': cosign_key = optarg; break;
+		case 'E': export_path = optarg; break;
+		case 'H': handoff = (int64_t)parse_num(optarg, 0, INT64_MAX, "--handoff"); break;
+		case 'J': json_out = 1; break;
+		case 'L': ledger = optarg; break;
+		case 'V': printf("prov-audit %s\n", prov_version()); return 0;
+		case 'c': saved = optarg; break;
+		case 'h': usage(stdout, 0);
+		case 'k': o.operator_key = vkey_arg(optarg); break;
+		case 'o': out = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'r': records = optarg; break;
+		case 'w':
+			if (o.nwitnesses == 8)
+				errx(2, "--witness: at most 8");
+			o.witnesses[o.nwitnesses++] = vkey_arg(optarg);
+			break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (optind != argc || (cosign_key && !out) || (handoff >= 0) != (records != NULL))
+		usage(stderr, 2);
+	if (saved) {
+		saved_text = slurp(saved, &o.saved_len);
+		o.saved_checkpoint = saved_text;
+	}
+	o.report = report;
+	if (export_path)
+		export_text = slurp(export_path, &export_len);
+	else if (prov_ledger_open(&l, ledger, PROV_LEDGER_READONLY, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	rc = prov_audit_ledger(l, export_text, export_len, &o, &res, &e);
+	if (rc == PROV_FATAL)
+		errx(2, "%s", e.msg);
+	prov_base64_encode(res.root, sizeof(res.root), &root);
+	if (!quiet || rc != PROV_OK) {
+		if (json_out)
+			printf("{\"status\":\"%s\",\"entries\":%" PRIu64 ",\"verified\":%" PRIu64
+			    ",\"checkpoints\":%" PRIu64 ",\"findings\":%" PRIu64 ",\"root\":\"%s\"}\n",
+			    rc == PROV_OK ? "ok" : "fail", res.entries, res.verified, res.checkpoints,
+			    res.findings, root.buf);
+		else
+			printf("%s\t%" PRIu64 " entries, %" PRIu64 " verified, %" PRIu64
+			    " checkpoints verified, root %s\n", rc == PROV_OK ? "OK" : "FAILED",
+			    res.entries, res.verified, res.checkpoints, root.buf);
+	}
+	if (rc == PROV_OK && cosign_key)
+		cosign(cosign_key, out, res.latest_checkpoint);
+	if (handoff >= 0)
+		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records);
+	flush_or_die();
+	prov_buf_release(&root);
+	free(export_text);
+	free(saved_text);
+	prov_ledger_close(l);
+	if (o.operator_key)
+		prov_key_release(o.operator_key);
+	free(o.operator_key);
+	while (o.nwitnesses > 0) {
+		prov_key_release(o.witnesses[--o.nwitnesses]);
+		free(o.witnesses[o.nwitnesses]);
+	}
+	return rc == PROV_OK && files_rc == PROV_OK ? 0 : 1;
+}
