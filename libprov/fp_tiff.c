@@ -26,6 +26,9 @@
 
 #define MAX_PAGES 4096
 #define MAX_ALLOC (512u << 20)
+/* Up to 64 samples per pixel: the pixel limit alone would let a page ask for
+ * 64 planes of max_pixels each.  16 bytes is RGBA float. */
+#define MAX_BYTES_PER_PIXEL 16u
 
 struct tiff_ctx {
 	const struct prov_blob *blob;
@@ -275,12 +278,21 @@ unpack(struct page *p, const unsigned char *src, uint32_t n, unsigned spb,
 
 		for (k = 0; k < spb; k++) {
 			unsigned char *d = (unsigned char *)ch[k].data + at * sz;
+			const unsigned char *s = src + (size_t)k * sz;
+			size_t step = (size_t)spb * sz;
 
+			/* constant sizes, so that memcpy becomes a load and a store */
 			if (spb == 1)
 				memcpy(d, src, (size_t)n * sz);
+			else if (sz == 2)
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 2, s, 2);
+			else if (sz == 4)
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 4, s, 4);
 			else
-				for (x = 0; x < n; x++)
-					memcpy(d + (size_t)x * sz, src + ((size_t)x * spb + k) * sz, sz);
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 8, s, 8);
 		}
 	} else if (bps == 24) {
 		for (x = 0; x < n; x++)
@@ -631,6 +643,13 @@ decode_page(struct page *p, json_t *obj, json_t *meta)
 	    p->photometric == PHOTOMETRIC_RGB || p->photometric == PHOTOMETRIC_PALETTE ||
 	    p->photometric == PHOTOMETRIC_SEPARATED || p->photometric == PHOTOMETRIC_MASK) &&
 	    p->compression != COMPRESSION_OJPEG && sample_type(p) == 0;
+	if (raw && (uint64_t)p->w * p->h * p->spp * prov_sample_size(p->type) /
+	    MAX_BYTES_PER_PIXEL > p->opts->limits.max_pixels)
+		return prov_seterr(p->e, PROV_FAILED, 0,
+		    "%s: TIFF page %u: %ux%u image of %u %u-bit samples per pixel exceeds "
+		    "the limit of %llu pixels of %u bytes (--max-pixels)",
+		    p->c->blob->name, p->index, p->w, p->h, p->spp, p->bps,
+		    (unsigned long long)p->opts->limits.max_pixels, MAX_BYTES_PER_PIXEL);
 	if (!raw) {
 		rc = read_rgba(p, &img, obj);
 	} else {
@@ -688,7 +707,7 @@ tiff_fingerprint(const struct prov_blob *blob, const struct prov_fp_opts *opts,
 	TIFFOpenOptionsSetMaxSingleMemAlloc(to, MAX_ALLOC);
 	TIFFOpenOptionsSetErrorHandlerExtR(to, on_error, &c);
 	TIFFOpenOptionsSetWarningHandlerExtR(to, on_warning, &c);
-	tif = TIFFClientOpenExt(blob->name, "rm", &c, mem_read, mem_write, mem_seek,
+	tif = TIFFClientOpenExt(blob->name, "r", &c, mem_read, mem_write, mem_seek,
 	    mem_close, mem_size, mem_map, mem_unmap, to);
 	TIFFOpenOptionsFree(to);
 	if (tif == NULL) {
