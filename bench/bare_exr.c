@@ -199,7 +199,7 @@ main(int argc, char **argv)
 	int i = 1, nthreads = 1, decoded = 0, skipped = 0, files = 0;
 
 	if (argc > 2 && strcmp(argv[1], "-t") == 0) {
-		nthreads = atoi(argv[2]);
+		nthreads = (int)strtol(argv[2], NULL, 10);
 		if (nthreads < 1 || nthreads > 64)
 			errx(2, "-t: 1..64");
 		i = 3;

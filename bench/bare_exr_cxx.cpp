@@ -56,7 +56,7 @@ main(int argc, char **argv)
 	int i = 1, threads = 0, files = 0, parts = 0;
 
 	if (argc > 2 && std::strcmp(argv[1], "-t") == 0) {
-		threads = std::atoi(argv[2]);
+		threads = (int)std::strtol(argv[2], nullptr, 10);
 		i = 3;
 	}
 	Imf::setGlobalThreadCount(threads);

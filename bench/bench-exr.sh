@@ -100,6 +100,9 @@ for v in zip piz dwaa layers; do
 	else
 		r_fp2=$(best "$(half2 "$FP" $files)")
 	fi
+	# threads inside one file instead: ours over Core's chunks, the C++ pool
+	r_coret=$(best "$BARE -t 2 $files")
+	r_cxxt=$(best "$BARECXX -t 2 $files")
 	r_oiio2=$(best "oiiotool --threads 2 -a --hash $files")
 	r_iinfo2=$(best "$(half2 "iinfo --hash" $files)")
 	# the fastest bare decode (Core cannot decode DWA: C++ only there)
@@ -111,8 +114,15 @@ for v in zip piz dwaa layers; do
 	fi
 	for row in "bare OpenEXRCore|$r_core|$r_core2" "bare OpenEXR C++|$r_cxx|$r_cxx2" \
 	    "$fpname|$r_fp|$r_fp2" "oiiotool --hash|$r_oiio|$r_oiio2" \
-	    "iinfo --hash|$r_iinfo|$r_iinfo2"; do
+	    "iinfo --hash|$r_iinfo|$r_iinfo2" \
+	    "Core, 2 threads/file|$r_coret|$r_coret" "C++, 2 threads/file|$r_cxxt|$r_cxxt"; do
 		name=${row%%|*}; rest=${row#*|}; a=$(cpu "${rest%%|*}"); b=$(wall "${rest#*|}")
+		case $name in *threads/file)
+			[ "$v" = dwaa ] && [ "$name" != "${name#Core}" ] && continue
+			printf '%-8s %-22s %10s %9s %8s %8s\n' $v "$name" "" "$(fps $n $b)" "" \
+			    "$(awk "BEGIN { printf \"%.2fx\", $b / $fast2 }")"
+			continue ;;
+		esac
 		if [ "$v" = dwaa ] && [ "$name" = "bare OpenEXRCore" ]; then
 			printf '%-8s %-22s %10s\n' $v "$name" "(no DWA)"
 			continue
@@ -123,7 +133,8 @@ for v in zip piz dwaa layers; do
 	done
 done
 echo "(fps/cpu-s: frames per CPU-second of one process; fps -j2: frames per wall second"
-echo " with two workers; ratio: against the fastest bare decode of the variant)"
+echo " with two workers, or one process decoding each file on two threads;"
+echo " ratio: against the fastest bare decode of the variant)"
 
 # start-up: one small frame, called once per frame as a farm job would
 small=$(ls zip.*.exr | head -n 1)

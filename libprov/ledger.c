@@ -84,11 +84,15 @@ load_state(struct prov_ledger *l, struct prov_err *e)
 	sqlite3_stmt *st;
 	char *v;
 
-	if (sqlite3_prepare_v2(l->db, "SELECT count(*), max(time) FROM entries", -1, &st,
-	    NULL) != SQLITE_OK)
+	/* The last row by rowid: O(log n), where count(*) would scan the
+	 * whole table on every append. */
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, time FROM entries ORDER BY seq DESC LIMIT 1",
+	    -1, &st, NULL) != SQLITE_OK)
 		return db_err(l, e, "read");
+	l->size = 0;
+	l->last_time[0] = '\0';
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		l->size = (uint64_t)sqlite3_column_int64(st, 0);
+		l->size = (uint64_t)sqlite3_column_int64(st, 0) + 1;
 		copy_str(l->last_time, sizeof(l->last_time),
 		    (const char *)sqlite3_column_text(st, 1));
 	}
@@ -133,7 +137,9 @@ prov_ledger_open(struct prov_ledger **out, const char *path, int flags, struct p
 	if (!(flags & PROV_LEDGER_READONLY)) {
 		/* WAL: readers never block the writer; FULL sync: an entry that
 		 * was reported written survives a power cut. */
-		if ((rc = exec(l, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) ||
+		if ((rc = exec(l, (flags & PROV_LEDGER_NOSYNC) ?
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;" :
+		    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", e)) ||
 		    (rc = exec(l, schema_sql, e))) {
 			prov_ledger_close(l);
 			return rc;
@@ -308,6 +314,20 @@ valid_time(const char *t)
 		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') : t[i] != shape[i])
 			return 0;
 	return 1;
+}
+
+/* Absent, or a date "YYYY-MM-DD". */
+static int
+valid_date(json_t *v)
+{
+	char t[32];
+
+	if (v == NULL)
+		return 1;
+	if (!json_is_string(v) || json_string_length(v) != 10)
+		return 0;
+	snprintf(t, sizeof(t), "%sT00:00:00Z", json_string_value(v));
+	return valid_time(t);
 }
 
 /* The party (or operator) a verifier key speaks for: role and name. */
@@ -539,6 +559,11 @@ check_body(struct prov_ledger *l, const char *type, json_t *body, const char *au
 				return prov_seterr(e, PROV_FAILED, 0, "approval: unknown party %s",
 				    str(body, "party") ? str(body, "party") : "(none)");
 			free(r);
+			/* Dates are compared as text with the entry's date. */
+			if (!valid_date(json_object_get(body, "from")) ||
+			    !valid_date(json_object_get(body, "until")))
+				return prov_seterr(e, PROV_FAILED, 0,
+				    "approval: from and until are dates YYYY-MM-DD");
 		} else if (json_object_get(body, "entry")) {
 			char num[32];
 			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
@@ -643,20 +668,38 @@ insert(struct prov_ledger *l, const char *sql, const char *fmt, ...)
 	return rc;
 }
 
+/* One prepared statement for all the rows: a handoff may carry 10^5. */
 static int
 index_artifacts(struct prov_ledger *l, uint64_t seq, json_t *arts)
 {
+	sqlite3_stmt *st;
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < json_array_size(arts); i++) {
+	if (json_array_size(arts) == 0)
+		return 0;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO artifacts (entry, n, path, sha256, pixels, pdq)"
+	    " VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; rc == 0 && i < json_array_size(arts); i++) {
 		json_t *a = json_array_get(arts, i);
-		json_t *pdq = json_object_get(a, "pdq");
-		if (insert(l, "INSERT INTO artifacts (entry, n, path, sha256, pixels, pdq) VALUES (?, ?, ?, ?, ?, ?)",
-		    "iissss", (sqlite3_int64)seq, (sqlite3_int64)i, str(a, "path"), str(a, "sha256"),
-		    str(a, "pixels"), pdq ? str(pdq, "hash") : NULL) != 0)
-			return -1;
+		const char *v[4] = { str(a, "path"), str(a, "sha256"), str(a, "pixels"),
+		    str(json_object_get(a, "pdq"), "hash") };
+		int k;
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		for (k = 0; k < 4; k++)
+			if (v[k])
+				sqlite3_bind_text(st, 3 + k, v[k], -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, 3 + k);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = -1;
 	}
-	return 0;
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* What an entry adds to the derived tables. */
@@ -934,6 +977,33 @@ prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len, struct 
 		json_decref(obj);
 	} else
 		prov_err_prefix(e, "entry %" PRIu64, l->size);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_import_all(struct prov_ledger *l,
+    int (*next)(void *ctx, const char **bytes, size_t *len, struct prov_err *e), void *ctx,
+    struct prov_err *e)
+{
+	const char *bytes;
+	size_t len;
+	json_t *obj;
+	int rc, more = 0;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	while (rc == PROV_OK && (more = next(ctx, &bytes, &len, e)) > 0) {
+		if ((rc = prov_cjson_check(bytes, len, &obj, e)) != PROV_OK) {
+			prov_err_prefix(e, "entry %" PRIu64, l->size);
+			break;
+		}
+		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, e) :
+		    prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": not a JSON object", l->size);
+		json_decref(obj);
+	}
+	if (rc == PROV_OK && more < 0)
+		rc = e && e->code != PROV_OK ? (int)e->code :
+		    prov_seterr(e, PROV_FATAL, 0, "import: read error");
 	return finish(l, rc, e);
 }
 

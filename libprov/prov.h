@@ -103,6 +103,13 @@ struct prov_limits {
 	uint64_t max_member_bytes;	/* one archive member held in memory: 4 GiB */
 	uint64_t max_ratio;		/* archive expansion vs its bytes: 1000 */
 	unsigned max_depth;		/* archive nesting: 8 */
+	/* An outermost archive is read in a child process that may grow by
+	 * this much resident memory (4 GiB; 0 reads in-process, unguarded)
+	 * and may go this long without progress (30 s) before it is
+	 * stopped.  libarchive has inputs it loops or allocates on without
+	 * bound, or exits the process over; nothing in-process can stop it. */
+	uint64_t max_archive_memory;
+	unsigned archive_stall_seconds;
 };
 PROV_API void prov_limits_default(struct prov_limits *lim);
 
@@ -270,6 +277,104 @@ extern const struct prov_format *const prov_formats[];
  * format modules, writing text, --sum and NDJSON.
  */
 
+/*
+ * Kinds set here besides the modules' names: "archive" (read by libarchive,
+ * its members follow it), "other" (no module and no archive; a compressed
+ * single stream such as x.gz is "other" with "compression": ["gzip"]),
+ * "symlink" (not followed; "link" holds the target), "hardlink" (an
+ * archive's link to an earlier member), "special" (fifo, socket, device:
+ * never opened; "type" says which).
+ *
+ * Archive members are records named "outer!/member" ("a.zip!/b.tar!/c"),
+ * with a "member" object: mtime, mode ("0644"), uid, gid, uname, gname,
+ * link, name_bytes + name_charset + name_decoded for names that are not
+ * UTF-8, unsafe ["dotdot", "absolute", "control", "link_dotdot",
+ * "link_absolute"], encrypted.  Directory members get no record.  The
+ * archive's own record gets "archive": {"format", "filters", "members"}.
+ */
+
+/* The default options: prov_limits_default(), images and pdq on. */
+PROV_API void prov_fp_opts_default(struct prov_fp_opts *opts);
+
+/*
+ * A fingerprinting run over a list of inputs, in order.
+ *
+ * prov_fp_open() starts a run with `jobs` worker threads (0 or 1: no
+ * threads, everything on the caller's thread).  emit(arg, rec) receives
+ * every finished record on the thread that calls prov_fp_add() or
+ * prov_fp_finish(), in input order and walk order whatever `jobs` is; rec
+ * is borrowed for the call.  emit returns 0 to go on, non-zero to stop the
+ * run (a write error): later calls then return PROV_FATAL.  opts is copied.
+ *
+ * prov_fp_add() queues one input: a file, a directory (walked: entries in
+ * bytewise order, depth first; symlinks met in the walk are records of kind
+ * "symlink" unless opts->follow_symlinks; a symlink named by path itself is
+ * followed, as find -H does), or "-" for the bytes of standard input.  An
+ * input that cannot be read becomes a record with an error, not a failure
+ * of the call.  It may block while the queue is full, emitting finished
+ * records meanwhile.  Returns PROV_OK, or PROV_FATAL when the run stopped.
+ *
+ * prov_fp_finish() waits for every queued input and emits the rest.
+ * prov_fp_close() ends the run (dropping anything not finished) and frees
+ * it; NULL is a no-op.  One run is used by one thread at a time.
+ */
+struct prov_fp;
+PROV_API int prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts,
+    unsigned jobs, int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+PROV_API int prov_fp_add(struct prov_fp *fp, const char *path, struct prov_err *e);
+PROV_API int prov_fp_finish(struct prov_fp *fp, struct prov_err *e);
+PROV_API void prov_fp_close(struct prov_fp *fp);
+
+/* One path (file or directory), synchronously on the caller's thread:
+ * open + add + finish + close.  Returns PROV_OK or PROV_FATAL (emit stopped
+ * or no memory for a digest); failed inputs are records with errors. */
+PROV_API int prov_fp_path(const char *path, const struct prov_fp_opts *opts,
+    int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+
+/* Bytes already in memory, named name[0..namelen) (raw bytes, any
+ * encoding): one record, plus members when it is an archive.  The data is
+ * borrowed for the call.  Thread-safe (no shared state). */
+PROV_API int prov_fp_memory(const void *data, size_t len, const char *name,
+    size_t namelen, const struct prov_fp_opts *opts,
+    int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+
+/*
+ * A record as a JSON object (new reference, never NULL): "path" (and
+ * "path_bytes" when the path is not UTF-8), "kind", "size", "sha256" when
+ * known, the module keys of rec->fields in the order they were set, then
+ * "error" on failure.  Validates against schemas/fingerprint.schema.json.
+ */
+PROV_API json_t *prov_record_to_json(const struct prov_record *r);
+/* One compact JSON line and '\n' to fp.  Returns 0, or -1 on a write error. */
+PROV_API int prov_record_write_json(FILE *fp, const struct prov_record *r);
+
+enum prov_text_style {
+	/* "<sha256>\t<kind>\t<path>\n"; "-" for a record with no digest, kind
+	 * "error" for a failed record; the path escaped by prov_escape(), the
+	 * line then starting with '\\' (sha256sum's rule). */
+	PROV_TEXT_LINE,
+	/* "<sha256>  <path>\n" exactly as sha256sum writes it (only '\\', LF
+	 * and CR escaped), for plain files only: archive members, symlinks,
+	 * special files, sequences and failed records are skipped. */
+	PROV_TEXT_SUM
+};
+/* Writes r in style to fp.  Returns 0 when written, 1 when the style
+ * skips the record, -1 on a write error. */
+PROV_API int prov_record_write_text(FILE *fp, const struct prov_record *r,
+    enum prov_text_style style);
+/* 1 when r is an archive member (has a "member" object), else 0. */
+PROV_API int prov_record_is_member(const struct prov_record *r);
+
+/* Reads a record back from a JSON object as prov_record_to_json() writes
+ * it (path_bytes restored to raw bytes; other keys go to fields).  r is
+ * initialised here and must be released by the caller even on failure.
+ * Returns PROV_OK or PROV_FAILED with e set. */
+PROV_API int prov_record_from_json(struct prov_record *r, const json_t *o,
+    struct prov_err *e);
+
 /* (end of fp: walk/archive) */
 
 /* ------------------------------------------------------------ pixel hash */
@@ -298,6 +403,25 @@ PROV_API int prov_image_fingerprint(const struct prov_image *img,
 PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
 /* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
+
+/*
+ * Raster format modules (libprov/fp_{png,tiff,jpeg,webp}.c).  Each
+ * decodes the whole blob into struct prov_image (samples as stored: u8/u16
+ * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
+ * "images" per image (TIFF: per page) and "meta" with the fields named as
+ * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
+ * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
+ * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
+ * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
+ * before any pixel allocation.  Reentrant: libraries' errors are caught per
+ * decoder, nothing is printed, no global state.
+ */
+extern const struct prov_format prov_format_png;
+extern const struct prov_format prov_format_tiff;
+extern const struct prov_format prov_format_jpeg;
+/* WebP (libprov/fp_webp.c): 8-bit R, G, B (A); an animation's first frame. */
+extern const struct prov_format prov_format_webp;
 
 /* (end of pixel hash) */
 
@@ -330,6 +454,102 @@ extern const struct prov_format prov_format_exr;
  * their Merkle roots, indicators of who made a file.
  */
 
+/*
+ * Naming patterns (libprov/names.c, file format in schemas/names.md): a
+ * compiled, read-only set of POSIX extended regexes whose capture groups
+ * fill the fields below.  A set is immutable once open, so any number of
+ * threads may parse with it at once.
+ */
+enum prov_names_field {
+	PROV_NAMES_EPISODE, PROV_NAMES_SEQUENCE, PROV_NAMES_SHOT,
+	PROV_NAMES_FRAME, PROV_NAMES_VERSION, PROV_NAMES_TASK,
+	PROV_NAMES_NFIELDS
+};
+struct prov_names;
+/*
+ * Compiles the rules in text[0..len) (src names it in messages); text NULL
+ * means the built-in defaults.  On success *out is a new set the caller
+ * frees with prov_names_close(); on a bad line returns PROV_FAILED with
+ * "src:line: why" in e and *out NULL.
+ */
+PROV_API int prov_names_open(struct prov_names **out, const char *text, size_t len,
+    const char *src, struct prov_err *e);
+/* As prov_names_open() with the contents of the file at path. */
+PROV_API int prov_names_open_file(struct prov_names **out, const char *path,
+    struct prov_err *e);
+/* Frees a set; NULL is a no-op. */
+PROV_API void prov_names_close(struct prov_names *n);
+/* "episode", "sequence", ... for a field index, NULL when out of range. */
+PROV_API const char *prov_names_field(int i);
+/*
+ * Parses path[0..len) (its last 4096 bytes; '\\' counts as '/'), and sets
+ * each field found as a string key of out (when out is not NULL), e.g.
+ * {"episode": "104", "shot": "030", "frame": "0101"}.  Returns the number
+ * of fields found.
+ */
+PROV_API int prov_names_parse(const struct prov_names *n, const char *path, size_t len,
+    json_t *out);
+/* Parses rec->path and sets rec's "names" object when anything was found;
+ * n NULL does nothing.  Returns the number of fields found. */
+PROV_API int prov_names_add(const struct prov_names *n, struct prov_record *rec);
+
+/*
+ * Frame sequences (libprov/seq.c).  A collector takes finished records in
+ * any order; prov_seq_flush() emits one record of kind "sequence" per group
+ * of at least two frames with the same directory and the same pattern
+ * (prefix, digit count, suffix), in byte order of the pattern, and empties
+ * the collector.  Not thread-safe: one collector per writer.
+ */
+struct prov_seq;
+/* A new, empty collector (never NULL; allocation failure aborts). */
+PROV_API struct prov_seq *prov_seq_new(void);
+/* Frees it and any frames not flushed; NULL is a no-op. */
+PROV_API void prov_seq_free(struct prov_seq *s);
+/*
+ * Offers a finished record: when its file name has a frame number
+ * ("shot.0101.exr", "shot_0101.png", "frame-01.tif") and it has a pixel
+ * hash or a sha256, the frame is kept (path and hash copied).  Returns 1
+ * when kept, 0 otherwise.  Records of kind archive, sequence, symlink or
+ * directory are never frames.
+ */
+PROV_API int prov_seq_add(struct prov_seq *s, const struct prov_record *rec);
+/* Frames held. */
+PROV_API size_t prov_seq_count(const struct prov_seq *s);
+/*
+ * Emits the sequences: for each, a record (path "dir/prefix####suffix",
+ * kind "sequence", fields "sequence": {"pattern" (printf style),
+ * "pattern_hash" (#### style), "first", "last", "count", "padding",
+ * "gaps": [[from, to], ...], "leaves": "pixels"|"sha256"|"mixed",
+ * "merkle_root": hex}) is passed to emit, which must not keep it; names
+ * (when n is not NULL) are added.  Frames in no sequence are dropped.  Stops
+ * and returns emit's first non-zero result, else 0.
+ */
+PROV_API int prov_seq_flush(struct prov_seq *s, const struct prov_names *n,
+    int (*emit)(void *ctx, struct prov_record *rec), void *ctx);
+
+/*
+ * Indicators (libprov/indicators.c): from a finished record's "meta",
+ * "member" and path, appends to its "indicators" array the values that
+ * point at a person (owner, user), a machine (host), a place (location), a
+ * time zone (tz), a tool (software), a script or encoding (locale) or an
+ * absolute path (path), each {"type", "value", "field"}, without
+ * duplicating an entry already there.  Call once per finished record;
+ * reentrant.  Returns the number of indicators added.
+ */
+PROV_API int prov_indicators_add(struct prov_record *rec);
+/* The name of the first non-Latin script found in s[0..len) ("Hangul",
+ * "Han", "Kana", "Cyrillic", "Greek", "Arabic", "Hebrew", "Thai"), or NULL. */
+PROV_API const char *prov_script_of(const char *s, size_t len);
+
+/*
+ * Project and edit files (libprov/fp_project.c): Blender .blend, Maya
+ * ASCII .ma, Nuke .nk, Toon Boom .xstage, OpenTimelineIO .otio and CMX 3600
+ * EDL, recognised by content.  Adds "meta": {"application", "format",
+ * "version", ...} and "paths": [embedded file paths] (bounded), and user
+ * names found in them through indicators.  Reentrant.
+ */
+extern const struct prov_format prov_format_project;
+
 /* (end of names and sequences) */
 
 /* ------------------------------------------------------------------- PDQ */
@@ -338,7 +558,265 @@ extern const struct prov_format prov_format_exr;
  * resolution convention) and the Hamming-distance index.
  */
 
+#define PROV_PDQ_HEX 64		/* hex digits of a hash */
+
+/* A PDQ hash: bit 16*u+v (DCT row u, column v) is bit v of w[u]. */
+struct prov_pdq {
+	uint16_t w[16];
+	int quality;			/* 0..100; below 50: not for matching */
+};
+
+/* The 16x16 DCT coefficients a hash is thresholded from (row-major). */
+struct prov_pdq_dct {
+	float c[256];
+	int quality;
+};
+
+/*
+ * Hashes a luma plane (width*height floats, row-major, 0..255) as the
+ * reference C++ core does, bit for bit.  Images under 5 pixels on a side
+ * give the all-zero hash with quality 0 (PROV_OK).  dct may be NULL; if not,
+ * it receives the coefficients for prov_pdq_dihedral().  luma is not
+ * modified.  Thread-safe.  Returns PROV_OK, or PROV_FAILED (out of memory,
+ * absurd size) with e set.
+ */
+PROV_API int prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
+    struct prov_pdq *out, struct prov_pdq_dct *dct, struct prov_err *e);
+
+/*
+ * Hashes interleaved 8-bit pixels: nchan 1 (grey, luma = value), 3 (RGB)
+ * or 4 (RGBA, alpha ignored); luma 0.299R + 0.587G + 0.114B in float as the
+ * reference.  Same returns as prov_pdq_luma().  Thread-safe.
+ */
+PROV_API int prov_pdq_rgb8(const unsigned char *px, uint32_t width, uint32_t height,
+    unsigned nchan, struct prov_pdq *out, struct prov_pdq_dct *dct,
+    struct prov_err *e);
+
+/* The dihedral variants, in the order the reference prints them. */
+enum prov_pdq_variant {
+	PROV_PDQ_ORIGINAL, PROV_PDQ_ROT90, PROV_PDQ_ROT180, PROV_PDQ_ROT270,
+	PROV_PDQ_FLIPX, PROV_PDQ_FLIPY, PROV_PDQ_FLIPPLUS1, PROV_PDQ_FLIPMINUS1
+};
+/*
+ * The 8 hashes of the rotated/mirrored image derived from the DCT as the
+ * reference does (out[PROV_PDQ_ROT90] is the hash of the image turned
+ * counter-clockwise, FLIPX mirrors top/bottom, FLIPY left/right).  They
+ * approximate, not equal, the hashes of the transformed pixels.  Pure.
+ */
+PROV_API void prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8]);
+
+/* Writes the 64 lowercase hex digits the reference prints, NUL-terminated. */
+PROV_API void prov_pdq_format(const struct prov_pdq *h, char out[PROV_PDQ_HEX + 1]);
+/* Reads exactly 64 hex digits; 0, or -1 if malformed.  quality is left 0. */
+PROV_API int prov_pdq_parse(const char *text, struct prov_pdq *h);
+/* Hamming distance 0..256 of two hashes.  Pure. */
+PROV_API int prov_pdq_distance(const struct prov_pdq *a, const struct prov_pdq *b);
+
+/*
+ * The luma plane prov hashes for a decoded image, as schemas/pdq-v1.md
+ * specifies: the display window (the data window's pixels, 0 elsewhere;
+ * the data window alone when the display window is over 64 Mpixel or 16
+ * times the data window), colour from channels "R", "G", "B" (or "Y" alone) of the given
+ * layer ("<layer>.R"; NULL or "" for the unprefixed channels), each sample
+ * brought to an 8-bit display value (integers scaled by their significant
+ * bits, v * 255 / (2^bits - 1) rounded; scene-linear floats clamped to
+ * [0, 1] and sRGB-encoded; display floats clamped), then luma
+ * 0.299R + 0.587G + 0.114B in float as from an 8-bit file.  Alpha is
+ * ignored; orientation is not applied.  On PROV_OK *luma is a malloc'd
+ * plane of *width x *height floats the caller frees.  PROV_WARN (e set, *luma NULL) when
+ * the image has no such full-resolution channels (nothing to hash);
+ * PROV_FAILED when out of memory.  Thread-safe.
+ */
+PROV_API int prov_pdq_image_luma(const struct prov_image *img, const char *layer,
+    float **luma, uint32_t *width, uint32_t *height, struct prov_err *e);
+
+/*
+ * Finds uniform borders (letterbox or pillarbox bars, any single colour,
+ * within 12 luma levels) around a luma plane.  Returns 1 and the region
+ * inside them in box (x0, y0, x1, y1, inclusive) when bars at least 1% of
+ * the side (and 2 pixels) thick were found and a quarter of each side (at
+ * least 16 pixels) remains; else 0 with box the whole plane.  Pure.
+ */
+PROV_API int prov_pdq_borders(const float *luma, uint32_t width, uint32_t height,
+    uint32_t box[4]);
+
+/*
+ * PDQ of a decoded image: prov_pdq_image_luma(), then prov_pdq_luma().
+ * When trimmed is not NULL and prov_pdq_borders() finds bars, *trimmed is
+ * the hash of the region inside them and box (if not NULL) that region,
+ * relative to the hashed region's top-left;
+ * otherwise trimmed->quality is -1.  Returns as prov_pdq_image_luma()
+ * (PROV_WARN: nothing to hash).  Thread-safe.
+ */
+PROV_API int prov_pdq_image(const struct prov_image *img, const char *layer,
+    struct prov_pdq *out, struct prov_pdq *trimmed, uint32_t box[4],
+    struct prov_err *e);
+
 /* (end of PDQ) */
+
+/* ------------------------------------------------------------- PDQ index */
+/*
+ * Exact Hamming-distance search over 256-bit PDQ hashes (multi-index
+ * hashing over 16 chunks of 16 bits; the proof of exactness is at the top
+ * of libprov/pdqindex.c), its file beside the ledger, and the matching of
+ * prov-fp records against every artifact in the ledger.
+ *
+ * An index is built by one thread (new, add, build, save); once built it is
+ * read-only, and any number of threads may search it at once.
+ */
+#define PROV_PDQIDX_HASH_LEN 32
+#define PROV_PDQIDX_DEFAULT_DISTANCE 31	/* PDQ's recommended threshold */
+struct prov_pdqidx;
+struct prov_ledger;
+
+/* A stored hash and the caller's data about it (the ledger's: id = entry
+ * seq, sub = artifact number in the entry, part = 0 for the record's top
+ * level or 1 + its images[] index, plus PROV_PDQIDX_TRIMMED for a
+ * "pdq_trimmed" hash). */
+#define PROV_PDQIDX_TRIMMED 0x8000
+struct prov_pdqidx_item {
+	unsigned char hash[PROV_PDQIDX_HASH_LEN];	/* the 64 hex digits, decoded */
+	uint64_t id;
+	uint32_t sub;
+	uint16_t part;
+	uint8_t quality;
+};
+/* What an index file says it covers: the ledger's size and its Merkle root
+ * at that size. */
+struct prov_pdqidx_stamp {
+	uint64_t size;
+	unsigned char root[32];
+};
+
+/* A new, empty index in *out (never fails but on allocation, which aborts). */
+PROV_API int prov_pdqidx_new(struct prov_pdqidx **out, struct prov_err *e);
+/* Frees x, unmapping its file; NULL is a no-op. */
+PROV_API void prov_pdqidx_free(struct prov_pdqidx *x);
+/* Appends n items (copied).  Searches stay exact before the next build:
+ * items added since are scanned directly.  PROV_FAILED beyond 2^32 - 16
+ * hashes. */
+PROV_API int prov_pdqidx_add(struct prov_pdqidx *x, const struct prov_pdqidx_item *items,
+    size_t n, struct prov_err *e);
+/* (Re)builds the chunk tables over every item, on nthreads threads. */
+PROV_API int prov_pdqidx_build(struct prov_pdqidx *x, unsigned nthreads, struct prov_err *e);
+/* Number of stored hashes; item i (0-based, in order of addition) into
+ * *out, returning 0, or -1 when i is out of range.  Both read only and are
+ * thread-safe on an index no thread is changing. */
+PROV_API size_t prov_pdqidx_count(const struct prov_pdqidx *x);
+/* How many of them (the last ones) the tables do not cover yet: searches
+ * compare those with each query directly. */
+PROV_API size_t prov_pdqidx_unindexed(const struct prov_pdqidx *x);
+PROV_API int prov_pdqidx_item(const struct prov_pdqidx *x, size_t i,
+    struct prov_pdqidx_item *out);
+/* The stamp saved with the index (zero for a new one), and setting it. */
+PROV_API void prov_pdqidx_stamp(const struct prov_pdqidx *x, struct prov_pdqidx_stamp *out);
+PROV_API void prov_pdqidx_set_stamp(struct prov_pdqidx *x, const struct prov_pdqidx_stamp *st);
+/* Bytes the index occupies in memory or in its mapped file. */
+PROV_API size_t prov_pdqidx_memory(const struct prov_pdqidx *x);
+/*
+ * Calls fn(ctx, item, distance) once for every stored hash within maxdist
+ * of q, in no particular order; fn returns 0 to go on, anything else stops
+ * the search and is returned.  Exactly the set of a linear scan.  The
+ * tables serve maxdist <= 63; beyond it the search is a linear scan.
+ * Thread-safe on a built index.  prov_pdqidx_search_linear() is the plain
+ * scan, for comparison.
+ */
+PROV_API int prov_pdqidx_search(const struct prov_pdqidx *x,
+    const unsigned char q[PROV_PDQIDX_HASH_LEN], int maxdist,
+    int (*fn)(void *ctx, size_t item, int distance), void *ctx);
+PROV_API int prov_pdqidx_search_linear(const struct prov_pdqidx *x,
+    const unsigned char q[PROV_PDQIDX_HASH_LEN], int maxdist,
+    int (*fn)(void *ctx, size_t item, int distance), void *ctx);
+struct prov_pdqidx_hit {
+	uint32_t query;		/* query number */
+	uint32_t item;		/* stored item number */
+	uint16_t distance;
+};
+struct prov_pdqidx_hits {
+	struct prov_pdqidx_hit *v;	/* owned; prov_pdqidx_hits_release() */
+	size_t n;
+};
+#define PROV_PDQIDX_LINEAR 1	/* search_many by linear scans (for comparison) */
+/* Searches nq queries (nq x 32 bytes) on nthreads threads; out holds every
+ * hit, ordered by query, then distance, then item. */
+PROV_API int prov_pdqidx_search_many(const struct prov_pdqidx *x,
+    const unsigned char *queries, size_t nq, int maxdist, unsigned nthreads, int flags,
+    struct prov_pdqidx_hits *out, struct prov_err *e);
+/* Frees the hits and empties h. */
+PROV_API void prov_pdqidx_hits_release(struct prov_pdqidx_hits *h);
+/* Writes x to path through a temporary file renamed over it, with x's
+ * stamp and a checksum; its tables as they are (built first when x never
+ * was), the hashes they do not cover yet after them. */
+PROV_API int prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e);
+/* Maps an index file and checks its header, size, checksum and tables.
+ * PROV_WARN when the file does not exist, PROV_FAILED when it is corrupt
+ * or of another version (the caller rebuilds it), else PROV_OK. */
+PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e);
+
+/*
+ * The PDQ hashes of a prov-fp record: every images[i] "pdq" and
+ * "pdq_trimmed" (part i + 1), and the top-level ones (part 0) when they
+ * differ from those.  Malformed hashes are skipped.  Writes at most max
+ * items (id and sub left 0) and returns how many there are.  Pure.
+ */
+PROV_API size_t prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out,
+    size_t max);
+
+/* What prov_pdqidx_open_ledger() did. */
+struct prov_pdqidx_sync {
+	uint64_t from, to;	/* ledger entries read: [from, to) */
+	size_t added;		/* hashes added from them */
+	int rebuilt;		/* 1 when the file was missing, stale or corrupt */
+	int saved;		/* 1 when the file was written */
+	char why[256];		/* why it was rebuilt, or why saving failed; "" */
+};
+/*
+ * The index of every artifact's PDQ hashes in ledger l (handoff manifests,
+ * receipts, sightings), kept in the file at path: loaded when it is intact
+ * and covers a prefix of this ledger (its stamp's root equals the ledger's
+ * root at that size), then brought up to date by reading only the entries
+ * appended since, and saved again when anything changed (the tables are
+ * rebuilt when the hashes they do not cover exceed 4096 and 1/64 of all,
+ * so that small appends cost neither a rebuild nor slower searches).  A missing,
+ * corrupt or stale file (another ledger, or more entries than this one)
+ * is rebuilt from all entries.  A file that cannot be written is not an
+ * error: the index is then used from memory (info->saved = 0, info->why).
+ * info may be NULL.
+ */
+PROV_API int prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l,
+    const char *path, unsigned nthreads, struct prov_pdqidx_sync *info, struct prov_err *e);
+
+/* One match of a query record against a ledger artifact. */
+struct prov_pdq_match {
+	size_t query;		/* the query record's number */
+	uint64_t entry;		/* the ledger entry holding the artifact */
+	const char *type;	/* its type: "handoff", "receipt", "sighting" */
+	uint32_t artifact;	/* the artifact's number in the entry */
+	int part;		/* stored hash: 0 top level, i + 1 images[i] */
+	int trimmed;		/* 1 when it was a "pdq_trimmed" hash */
+	int distance;		/* the smallest over the query's and artifact's hashes */
+	int quality;		/* the stored hash's quality */
+	json_t *record;		/* the artifact's record (a reference owned by the list) */
+};
+struct prov_pdq_matches {
+	struct prov_pdq_match *v;
+	size_t n;
+};
+/*
+ * Matches nq prov-fp records (every hash of each, as prov_pdq_record_hashes
+ * gives) against the index of ledger l: one match per (query, artifact),
+ * the closest of their hash pairs, ordered by query, distance, entry and
+ * artifact.  Each artifact's record is read back from its entry (each
+ * matched entry is parsed once).  x must be the index of l
+ * (prov_pdqidx_open_ledger); l is used by this thread only.
+ */
+PROV_API int prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
+    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
+    struct prov_pdq_matches *out, struct prov_err *e);
+/* Drops the records' references, frees the list and empties m. */
+PROV_API void prov_pdq_matches_release(struct prov_pdq_matches *m);
+
+/* (end of PDQ index) */
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
 /*
@@ -562,6 +1040,10 @@ struct prov_ledger;
 #define PROV_LEDGER_READONLY 1	/* open an existing ledger read-only */
 #define PROV_LEDGER_CREATE 2	/* create a new ledger (the file must not exist) */
 #define PROV_LEDGER_MEMORY 4	/* a private in-memory ledger (path ignored) */
+/* Commits are atomic but not flushed to disk one by one (SQLite WAL with
+ * synchronous=NORMAL): a crash never half-writes an entry, a power cut
+ * may lose the last ones.  For bulk loads such as the benchmark's. */
+#define PROV_LEDGER_NOSYNC 8
 
 /* Opens a ledger; *out is NULL on failure.  A handle is used by one
  * thread at a time; several processes may append to one file (SQLite
@@ -593,6 +1075,15 @@ PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t 
 /* Verifies an exported entry (canonical form, seq, time, signature,
  * authority, derived members) and appends it unchanged. */
 PROV_API int prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len,
+    struct prov_err *e);
+/*
+ * Imports a whole export in one transaction: next() hands over each entry's
+ * bytes (borrowed until the next call) and returns 1, or 0 at the end, or
+ * -1 after setting e on a read error.  Every entry is checked as
+ * prov_ledger_import does; on any error nothing at all is written.
+ */
+PROV_API int prov_ledger_import_all(struct prov_ledger *l,
+    int (*next)(void *ctx, const char **bytes, size_t *len, struct prov_err *e), void *ctx,
     struct prov_err *e);
 /* Root of the first size entries, from the stored subtree hashes. */
 PROV_API int prov_ledger_root(struct prov_ledger *l, uint64_t size,
