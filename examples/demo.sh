@@ -45,8 +45,9 @@ step "the delivery: comp frames of ep104 sq020 sh030, fingerprinted"
 shot=delivery/ep104/sq020/sh030/comp/v003
 mkdir -p "$shot"
 n=101
-for f in comp_none comp_zip comp_piz comp_rle; do
-	cp "$CORPUS/exr/openexr/$f.exr" "$shot/ep104_sq020_sh030_comp_v003.0$n.exr"
+for f in openexr/comp_piz.exr openexr-images/ScanLines/Carrots.exr \
+    openexr-images/TestImages/GammaChart.exr openexr-images/ScanLines/Cannon.exr; do
+	cp "$CORPUS/exr/$f" "$shot/ep104_sq020_sh030_comp_v003.0$n.exr"
 	n=$((n + 1))
 done
 prov-fp --json delivery >delivery.ndjson
@@ -68,11 +69,17 @@ mkdir -p found/ep104
 cp "$shot/ep104_sq020_sh030_comp_v003.0101.exr" found/ep104/shot30_0101.exr
 exrmaketiled -z zip "$shot/ep104_sq020_sh030_comp_v003.0102.exr" found/ep104/shot30_0102_tiled.exr >/dev/null
 cp "$shot/ep104_sq020_sh030_comp_v003.0103.exr" found/ep104/
+# an 8-bit JPEG preview at half size: other bytes, other pixels, same picture
+convert "$shot/ep104_sq020_sh030_comp_v003.0104.exr" -colorspace sRGB -resize 50% \
+	found/ep104/preview_0104.jpg
 prov-fp --json found >found.ndjson
 prov-ledger sighting --where "http://files.nightowl.example/ep104/" --key studio.key <found.ndjson >/dev/null
 
+step "perceptual matches of the found files among every artifact in the ledger"
+prov-ledger match <found.ndjson | grep -v "(sighting"
+
 step "which handoff did they leave through? the found files against handoff $h3 (kite -> nightowl)"
-prov-audit -q --handoff "$h3" --records found.ndjson | grep -v "^OK" || true
+prov-audit -q --handoff "$h3" --records found.ndjson 2>&1 | grep -v "^OK" || true
 prov-ledger log | grep "kite -> nightowl"
 
 step "the auditor: verify everything, prove the saved checkpoint is extended, cosign"
