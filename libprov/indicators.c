@@ -210,10 +210,9 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 				add(c, "user", q, n, field);
 			continue;
 		}
-		/* \\host\share (also //host/share at the start of a value) */
-		if ((*p == '\\' && p + 1 < end && p[1] == '\\' &&
-		    (p == s || !is_name_char((unsigned char)p[-1]) || p[-1] == '"')) ||
-		    (p == s && *p == '/' && p + 1 < end && p[1] == '/')) {
+		/* \\host\share (not //x: Blender's "relative to this file") */
+		if (*p == '\\' && p + 1 < end && p[1] == '\\' &&
+		    (p == s || !is_name_char((unsigned char)p[-1]) || p[-1] == '"')) {
 			n = component(p + 2, end);
 			if (n > 0 && n < 254 && p[2] != '?' && p[2] != '.')
 				add(c, "host", p + 2, n, field);
@@ -354,6 +353,14 @@ prov_indicators_add(struct prov_record *rec)
 		if (json_is_string(v))
 			add(&c, "user", json_string_value(v), json_string_length(v),
 			    "member.gname");
+		v = json_object_get(member, "name_decoded");
+		if (json_is_string(v)) {
+			const char *script = prov_script_of(json_string_value(v),
+			    json_string_length(v));
+
+			if (script != NULL)
+				add(&c, "locale", script, strlen(script), "member.name_decoded");
+		}
 		v = json_object_get(member, "name_charset");
 		if (json_is_string(v))
 			add(&c, "locale", json_string_value(v), json_string_length(v),

@@ -74,6 +74,7 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	json_object_set_new(m, "uname", json_string("tanaka"));
 	json_object_set_new(m, "gname", json_string("staff"));
 	json_object_set_new(m, "name_charset", json_string("CP932"));
+	json_object_set_new(m, "name_decoded", json_string("\xe8\xa1\xa8/\xe4\xb8\x80.txt"));
 	json_object_set_new(r.fields, "member", m);
 	/* Already there (a format module's own): not added twice. */
 	json_object_set_new(o, "type", json_string("user"));
@@ -81,10 +82,11 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	json_object_set_new(o, "field", json_string("member.uname"));
 	json_array_append_new(ind, o);
 	json_object_set_new(r.fields, "indicators", ind);
-	assert_eq_int(prov_indicators_add(&r), 3);
+	assert_eq_int(prov_indicators_add(&r), 4);
 	dump(&r, got, sizeof(got));
 	assert_eq_str(got, "user=tanaka@member.uname;user=staff@member.gname;"
-	    "locale=CP932@member.name_charset;locale=Kana@path;");
+	    "locale=Han@member.name_decoded;locale=CP932@member.name_charset;"
+	    "locale=Kana@path;");
 	assert_eq_int(prov_indicators_add(&r), 0);
 	prov_record_release(&r);
 
