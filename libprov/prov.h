@@ -270,6 +270,104 @@ extern const struct prov_format *const prov_formats[];
  * format modules, writing text, --sum and NDJSON.
  */
 
+/*
+ * Kinds set here besides the modules' names: "archive" (read by libarchive,
+ * its members follow it), "other" (no module and no archive; a compressed
+ * single stream such as x.gz is "other" with "compression": ["gzip"]),
+ * "symlink" (not followed; "link" holds the target), "hardlink" (an
+ * archive's link to an earlier member), "special" (fifo, socket, device:
+ * never opened; "type" says which).
+ *
+ * Archive members are records named "outer!/member" ("a.zip!/b.tar!/c"),
+ * with a "member" object: mtime, mode ("0644"), uid, gid, uname, gname,
+ * link, name_bytes + name_charset + name_decoded for names that are not
+ * UTF-8, unsafe ["dotdot", "absolute", "control", "link_dotdot",
+ * "link_absolute"], encrypted.  Directory members get no record.  The
+ * archive's own record gets "archive": {"format", "filters", "members"}.
+ */
+
+/* The default options: prov_limits_default(), images and pdq on. */
+PROV_API void prov_fp_opts_default(struct prov_fp_opts *opts);
+
+/*
+ * A fingerprinting run over a list of inputs, in order.
+ *
+ * prov_fp_open() starts a run with `jobs` worker threads (0 or 1: no
+ * threads, everything on the caller's thread).  emit(arg, rec) receives
+ * every finished record on the thread that calls prov_fp_add() or
+ * prov_fp_finish(), in input order and walk order whatever `jobs` is; rec
+ * is borrowed for the call.  emit returns 0 to go on, non-zero to stop the
+ * run (a write error): later calls then return PROV_FATAL.  opts is copied.
+ *
+ * prov_fp_add() queues one input: a file, a directory (walked: entries in
+ * bytewise order, depth first; symlinks met in the walk are records of kind
+ * "symlink" unless opts->follow_symlinks; a symlink named by path itself is
+ * followed, as find -H does), or "-" for the bytes of standard input.  An
+ * input that cannot be read becomes a record with an error, not a failure
+ * of the call.  It may block while the queue is full, emitting finished
+ * records meanwhile.  Returns PROV_OK, or PROV_FATAL when the run stopped.
+ *
+ * prov_fp_finish() waits for every queued input and emits the rest.
+ * prov_fp_close() ends the run (dropping anything not finished) and frees
+ * it; NULL is a no-op.  One run is used by one thread at a time.
+ */
+struct prov_fp;
+PROV_API int prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts,
+    unsigned jobs, int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+PROV_API int prov_fp_add(struct prov_fp *fp, const char *path, struct prov_err *e);
+PROV_API int prov_fp_finish(struct prov_fp *fp, struct prov_err *e);
+PROV_API void prov_fp_close(struct prov_fp *fp);
+
+/* One path (file or directory), synchronously on the caller's thread:
+ * open + add + finish + close.  Returns PROV_OK or PROV_FATAL (emit stopped
+ * or no memory for a digest); failed inputs are records with errors. */
+PROV_API int prov_fp_path(const char *path, const struct prov_fp_opts *opts,
+    int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+
+/* Bytes already in memory, named name[0..namelen) (raw bytes, any
+ * encoding): one record, plus members when it is an archive.  The data is
+ * borrowed for the call.  Thread-safe (no shared state). */
+PROV_API int prov_fp_memory(const void *data, size_t len, const char *name,
+    size_t namelen, const struct prov_fp_opts *opts,
+    int (*emit)(void *arg, const struct prov_record *rec), void *arg,
+    struct prov_err *e);
+
+/*
+ * A record as a JSON object (new reference, never NULL): "path" (and
+ * "path_bytes" when the path is not UTF-8), "kind", "size", "sha256" when
+ * known, the module keys of rec->fields in the order they were set, then
+ * "error" on failure.  Validates against schemas/fingerprint.schema.json.
+ */
+PROV_API json_t *prov_record_to_json(const struct prov_record *r);
+/* One compact JSON line and '\n' to fp.  Returns 0, or -1 on a write error. */
+PROV_API int prov_record_write_json(FILE *fp, const struct prov_record *r);
+
+enum prov_text_style {
+	/* "<sha256>\t<kind>\t<path>\n"; "-" for a record with no digest, kind
+	 * "error" for a failed record; the path escaped by prov_escape(), the
+	 * line then starting with '\\' (sha256sum's rule). */
+	PROV_TEXT_LINE,
+	/* "<sha256>  <path>\n" exactly as sha256sum writes it (only '\\', LF
+	 * and CR escaped), for plain files only: archive members, symlinks,
+	 * special files, sequences and failed records are skipped. */
+	PROV_TEXT_SUM
+};
+/* Writes r in style to fp.  Returns 0 when written, 1 when the style
+ * skips the record, -1 on a write error. */
+PROV_API int prov_record_write_text(FILE *fp, const struct prov_record *r,
+    enum prov_text_style style);
+/* 1 when r is an archive member (has a "member" object), else 0. */
+PROV_API int prov_record_is_member(const struct prov_record *r);
+
+/* Reads a record back from a JSON object as prov_record_to_json() writes
+ * it (path_bytes restored to raw bytes; other keys go to fields).  r is
+ * initialised here and must be released by the caller even on failure.
+ * Returns PROV_OK or PROV_FAILED with e set. */
+PROV_API int prov_record_from_json(struct prov_record *r, const json_t *o,
+    struct prov_err *e);
+
 /* (end of fp: walk/archive) */
 
 /* ------------------------------------------------------------ pixel hash */
