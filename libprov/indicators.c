@@ -328,6 +328,14 @@ prov_indicators_add(struct prov_record *rec)
 				add(&c, "tz", s, n, key);
 			else if (key_is(key, location_keys))
 				add(&c, "location", s, n, key);
+			else if (strcasecmp(key, "codeset") == 0 && n > 0 && n < 8 &&
+			    strspn(s, "0123456789") == n) {
+				/* Maya's "//Codeset: 949": the Windows code page */
+				char cp[16];
+
+				snprintf(cp, sizeof(cp), "CP%s", s);
+				add(&c, "locale", cp, strlen(cp), key);
+			}
 			if (looks_absolute(s, n) && memchr(s, '\n', n) == NULL)
 				add(&c, "path", s, n, key);
 			scan(&c, s, n, key);

@@ -241,11 +241,17 @@ struct prov_blob {
 	const char *name;		/* escaped display name, for messages */
 };
 
+struct prov_names;
 struct prov_fp_opts {
 	struct prov_limits limits;
 	int follow_symlinks;		/* -L */
 	int images;			/* decode images (pixels, geometry, meta) */
 	int pdq;			/* perceptual hash of decoded images */
+	/* Naming patterns for every record's "names" (borrowed; must outlive
+	 * the run); NULL: the built-in defaults. */
+	const struct prov_names *names;
+	int sequences;			/* --seq: add one "sequence" record per
+					 * frame sequence after the others */
 };
 
 /*
@@ -345,7 +351,8 @@ PROV_API json_t *prov_record_to_json(const struct prov_record *r);
 PROV_API int prov_record_write_json(FILE *fp, const struct prov_record *r);
 
 enum prov_text_style {
-	/* "<sha256>\t<kind>\t<path>\n"; "-" for a record with no digest, kind
+	/* "<sha256>\t<kind>\t<path>\n"; a sequence's Merkle root in place of
+	 * the sha256, "-" for another record with no digest, kind
 	 * "error" for a failed record; the path escaped by prov_escape(), the
 	 * line then starting with '\\' (sha256sum's rule). */
 	PROV_TEXT_LINE,

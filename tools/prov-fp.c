@@ -16,7 +16,7 @@
 #include "banned.h"
 
 enum { OPT_JSON = 256, OPT_SUM, OPT_FILES_FROM, OPT_MAX_DEPTH, OPT_MAX_RATIO,
-    OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_PROGRESS, OPT_VERSION };
+    OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -31,7 +31,9 @@ static const struct option longopts[] = {
 	{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
 	{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "names", required_argument, NULL, OPT_NAMES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "seq", no_argument, NULL, OPT_SEQ },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -53,7 +55,8 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-fp [-0Lhq] [--json | --sum] [-j jobs] [-T file]\n"
 	    "               [--max-depth n] [--max-member-size size] [--max-pixels n]\n"
-	    "               [--max-ratio n] [--progress] [--version] [file ...]\n"
+	    "               [--max-ratio n] [--names file] [--progress] [--seq]\n"
+	    "               [--version] [file ...]\n"
 	    "Fingerprints files, directory trees and archive members.\n"
 	    "  -0, --null          names in lists are NUL-separated (find -print0)\n"
 	    "  -j, --jobs N        fingerprint with N threads (output order unchanged)\n"
@@ -66,7 +69,10 @@ usage(FILE *fp, int status)
 	    "      --max-ratio N   expansion of an input's archives (default 1000)\n"
 	    "      --max-member-size SIZE  archive member held in memory (4G)\n"
 	    "      --max-pixels N  pixels per decoded image (268435456)\n"
+	    "      --names FILE    the project's naming patterns (they replace the\n"
+	    "                      defaults unless FILE has a line \"defaults\")\n"
 	    "      --progress      progress on stderr even when not a terminal\n"
+	    "      --seq           one more record per frame sequence, after the others\n"
 	    "With no file and no -T, names are read from standard input; the file\n"
 	    "\"-\" is the bytes of standard input.\n");
 	exit(status);
@@ -162,6 +168,7 @@ int
 main(int argc, char *argv[])
 {
 	struct prov_fp_opts opts;
+	struct prov_names *names = NULL;
 	struct state st;
 	struct prov_fp *fp;
 	struct prov_err e;
@@ -209,8 +216,20 @@ main(int argc, char *argv[])
 		case OPT_MAX_PIXELS:
 			opts.limits.max_pixels = parse_num(optarg, 1, UINT64_MAX, "--max-pixels");
 			break;
+		case OPT_NAMES:
+			prov_names_close(names);
+			if (prov_names_open_file(&names, optarg, &e) != PROV_OK) {
+				struct prov_buf b = PROV_BUF_INIT;
+				prov_escape(&b, e.msg, strlen(e.msg));
+				errx(2, "%s", b.buf);
+			}
+			opts.names = names;
+			break;
 		case OPT_PROGRESS:
 			force_progress = 1;
+			break;
+		case OPT_SEQ:
+			opts.sequences = 1;
 			break;
 		case OPT_VERSION:
 			printf("prov-fp %s\n", prov_version());
@@ -246,6 +265,7 @@ main(int argc, char *argv[])
 	if (rc == PROV_OK)
 		rc = prov_fp_finish(fp, &e);
 	prov_fp_close(fp);
+	prov_names_close(names);
 	if (st.write_error) {
 		errno = st.write_error;
 		err(2, "stdout");
