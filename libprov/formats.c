@@ -5,6 +5,8 @@
 const struct prov_format *const prov_formats[] = {
 	&prov_format_exr,
 	&prov_format_png,
+	&prov_format_tiff,
+	&prov_format_jpeg,
 	&prov_format_project,
 	NULL
 };

@@ -418,6 +418,8 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
  * decoder, nothing is printed, no global state.
  */
 extern const struct prov_format prov_format_png;
+extern const struct prov_format prov_format_tiff;
+extern const struct prov_format prov_format_jpeg;
 
 /* (end of pixel hash) */
 
@@ -555,6 +557,159 @@ extern const struct prov_format prov_format_project;
  */
 
 /* (end of PDQ) */
+
+/* ------------------------------------------------------------- PDQ index */
+/*
+ * Exact Hamming-distance search over 256-bit PDQ hashes (multi-index
+ * hashing over 16 chunks of 16 bits; the proof of exactness is at the top
+ * of libprov/pdqindex.c), its file beside the ledger, and the matching of
+ * prov-fp records against every artifact in the ledger.
+ *
+ * An index is built by one thread (new, add, build, save); once built it is
+ * read-only, and any number of threads may search it at once.
+ */
+#define PROV_PDQIDX_HASH_LEN 32
+#define PROV_PDQIDX_DEFAULT_DISTANCE 31	/* PDQ's recommended threshold */
+struct prov_pdqidx;
+struct prov_ledger;
+
+/* A stored hash and the caller's data about it (the ledger's: id = entry
+ * seq, sub = artifact number in the entry, part = 0 for the record's top
+ * level or 1 + its images[] index, plus PROV_PDQIDX_TRIMMED for a
+ * "pdq_trimmed" hash). */
+#define PROV_PDQIDX_TRIMMED 0x8000
+struct prov_pdqidx_item {
+	unsigned char hash[PROV_PDQIDX_HASH_LEN];	/* the 64 hex digits, decoded */
+	uint64_t id;
+	uint32_t sub;
+	uint16_t part;
+	uint8_t quality;
+};
+/* What an index file says it covers: the ledger's size and its Merkle root
+ * at that size. */
+struct prov_pdqidx_stamp {
+	uint64_t size;
+	unsigned char root[32];
+};
+
+/* A new, empty index in *out (never fails but on allocation, which aborts). */
+PROV_API int prov_pdqidx_new(struct prov_pdqidx **out, struct prov_err *e);
+/* Frees x, unmapping its file; NULL is a no-op. */
+PROV_API void prov_pdqidx_free(struct prov_pdqidx *x);
+/* Appends n items (copied).  Searches stay exact before the next build:
+ * items added since are scanned directly.  PROV_FAILED beyond 2^32 - 16
+ * hashes. */
+PROV_API int prov_pdqidx_add(struct prov_pdqidx *x, const struct prov_pdqidx_item *items,
+    size_t n, struct prov_err *e);
+/* (Re)builds the chunk tables over every item, on nthreads threads. */
+PROV_API int prov_pdqidx_build(struct prov_pdqidx *x, unsigned nthreads, struct prov_err *e);
+/* Number of stored hashes; item i (0-based, in order of addition) into
+ * *out, returning 0, or -1 when i is out of range. */
+PROV_API size_t prov_pdqidx_count(const struct prov_pdqidx *x);
+PROV_API int prov_pdqidx_item(const struct prov_pdqidx *x, size_t i,
+    struct prov_pdqidx_item *out);
+/* The stamp saved with the index (zero for a new one), and setting it. */
+PROV_API void prov_pdqidx_stamp(const struct prov_pdqidx *x, struct prov_pdqidx_stamp *out);
+PROV_API void prov_pdqidx_set_stamp(struct prov_pdqidx *x, const struct prov_pdqidx_stamp *st);
+/* Bytes the index occupies in memory or in its mapped file. */
+PROV_API size_t prov_pdqidx_memory(const struct prov_pdqidx *x);
+/*
+ * Calls fn(ctx, item, distance) once for every stored hash within maxdist
+ * of q, in no particular order; fn returns 0 to go on, anything else stops
+ * the search and is returned.  Exactly the set of a linear scan.  The
+ * tables serve maxdist <= 63; beyond it the search is a linear scan.
+ * Thread-safe on a built index.  prov_pdqidx_search_linear() is the plain
+ * scan, for comparison.
+ */
+PROV_API int prov_pdqidx_search(const struct prov_pdqidx *x,
+    const unsigned char q[PROV_PDQIDX_HASH_LEN], int maxdist,
+    int (*fn)(void *ctx, size_t item, int distance), void *ctx);
+PROV_API int prov_pdqidx_search_linear(const struct prov_pdqidx *x,
+    const unsigned char q[PROV_PDQIDX_HASH_LEN], int maxdist,
+    int (*fn)(void *ctx, size_t item, int distance), void *ctx);
+struct prov_pdqidx_hit {
+	uint32_t query;		/* query number */
+	uint32_t item;		/* stored item number */
+	uint16_t distance;
+};
+struct prov_pdqidx_hits {
+	struct prov_pdqidx_hit *v;	/* owned; prov_pdqidx_hits_release() */
+	size_t n;
+};
+#define PROV_PDQIDX_LINEAR 1	/* search_many by linear scans (for comparison) */
+/* Searches nq queries (nq x 32 bytes) on nthreads threads; out holds every
+ * hit, ordered by query, then distance, then item. */
+PROV_API int prov_pdqidx_search_many(const struct prov_pdqidx *x,
+    const unsigned char *queries, size_t nq, int maxdist, unsigned nthreads, int flags,
+    struct prov_pdqidx_hits *out, struct prov_err *e);
+PROV_API void prov_pdqidx_hits_release(struct prov_pdqidx_hits *h);
+/* Writes x (building it first) to path through a temporary file renamed
+ * over it, with x's stamp and a checksum. */
+PROV_API int prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e);
+/* Maps an index file and checks its header, size, checksum and tables.
+ * PROV_WARN when the file does not exist, PROV_FAILED when it is corrupt
+ * or of another version (the caller rebuilds it), else PROV_OK. */
+PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e);
+
+/*
+ * The PDQ hashes of a prov-fp record: every images[i] "pdq" and
+ * "pdq_trimmed" (part i + 1), and the top-level ones (part 0) when they
+ * differ from those.  Malformed hashes are skipped.  Writes at most max
+ * items (id and sub left 0) and returns how many there are.  Pure.
+ */
+PROV_API size_t prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out,
+    size_t max);
+
+/* What prov_pdqidx_open_ledger() did. */
+struct prov_pdqidx_sync {
+	uint64_t from, to;	/* ledger entries read: [from, to) */
+	size_t added;		/* hashes added from them */
+	int rebuilt;		/* 1 when the file was missing, stale or corrupt */
+	int saved;		/* 1 when the file was written */
+	char why[256];		/* why it was rebuilt, or why saving failed; "" */
+};
+/*
+ * The index of every artifact's PDQ hashes in ledger l (handoff manifests,
+ * receipts, sightings), kept in the file at path: loaded when it is intact
+ * and covers a prefix of this ledger (its stamp's root equals the ledger's
+ * root at that size), then brought up to date by reading only the entries
+ * appended since, and saved again when anything changed.  A missing,
+ * corrupt or stale file (another ledger, or more entries than this one)
+ * is rebuilt from all entries.  A file that cannot be written is not an
+ * error: the index is then used from memory (info->saved = 0, info->why).
+ * info may be NULL.
+ */
+PROV_API int prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l,
+    const char *path, unsigned nthreads, struct prov_pdqidx_sync *info, struct prov_err *e);
+
+/* One match of a query record against a ledger artifact. */
+struct prov_pdq_match {
+	size_t query;		/* the query record's number */
+	uint64_t entry;		/* the ledger entry holding the artifact */
+	const char *type;	/* its type: "handoff", "receipt", "sighting" */
+	uint32_t artifact;	/* the artifact's number in the entry */
+	int part;		/* stored hash: 0 top level, i + 1 images[i] */
+	int trimmed;		/* 1 when it was a "pdq_trimmed" hash */
+	int distance;		/* the smallest over the query's and artifact's hashes */
+	int quality;		/* the stored hash's quality */
+	json_t *record;		/* the artifact's record (a reference owned by the list) */
+};
+struct prov_pdq_matches {
+	struct prov_pdq_match *v;
+	size_t n;
+};
+/*
+ * Matches nq prov-fp records (every hash of each, as prov_pdq_record_hashes
+ * gives) against the index of ledger l: one match per (query, artifact),
+ * the closest of their hash pairs, ordered by query, distance, entry and
+ * artifact.  Each artifact's record is read back from its entry.
+ */
+PROV_API int prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
+    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
+    struct prov_pdq_matches *out, struct prov_err *e);
+PROV_API void prov_pdq_matches_release(struct prov_pdq_matches *m);
+
+/* (end of PDQ index) */
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
 /*

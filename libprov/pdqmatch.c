@@ -1,0 +1,430 @@
+/*
+ * pdqmatch.c: the PDQ index of a ledger's artifacts, kept in a file beside
+ * the ledger and brought up to date incrementally, and the matching of
+ * prov-fp records against it.
+ *
+ * The index stores, for every hash, the entry's sequence number, the
+ * artifact's number in that entry and which of the record's hashes it is;
+ * the record itself (path, sha256, ...) is read back from the entry only
+ * for the artifacts that matched.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prov.h"
+#include "banned.h"
+
+/* Reads {"hash": "<64 hex>", "quality": N} into it; 0, or -1 when malformed. */
+static int
+parse_pdq(const json_t *o, struct prov_pdqidx_item *it)
+{
+	const char *h = json_string_value(json_object_get(o, "hash"));
+	json_t *q = json_object_get(o, "quality");
+
+	if (h == NULL || strlen(h) != 2 * PROV_PDQIDX_HASH_LEN ||
+	    prov_unhex(h, it->hash, PROV_PDQIDX_HASH_LEN) != 0)
+		return -1;
+	it->quality = 0;
+	if (json_is_integer(q) && json_integer_value(q) >= 0 && json_integer_value(q) <= 100)
+		it->quality = (uint8_t)json_integer_value(q);
+	return 0;
+}
+
+/* Adds o's hash as part, unless the record already gave that hash. */
+static void
+take(const json_t *o, uint16_t part, struct prov_pdqidx_item *out, size_t max, size_t *n)
+{
+	struct prov_pdqidx_item it;
+	size_t i;
+
+	if (o == NULL)
+		return;
+	memset(&it, 0, sizeof(it));
+	if (parse_pdq(o, &it) != 0)
+		return;
+	it.part = part;
+	for (i = 0; i < *n && i < max; i++)
+		if (memcmp(out[i].hash, it.hash, PROV_PDQIDX_HASH_LEN) == 0)
+			return;
+	if (*n < max)
+		out[*n] = it;
+	(*n)++;
+}
+
+size_t
+prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out, size_t max)
+{
+	json_t *imgs = json_object_get(rec, "images");
+	size_t i, n = 0;
+
+	for (i = 0; i < json_array_size(imgs) && i < 0x7ffe; i++) {
+		json_t *im = json_array_get(imgs, i);
+
+		take(json_object_get(im, "pdq"), (uint16_t)(i + 1), out, max, &n);
+		take(json_object_get(im, "pdq_trimmed"), (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED),
+		    out, max, &n);
+	}
+	take(json_object_get(rec, "pdq"), 0, out, max, &n);
+	take(json_object_get(rec, "pdq_trimmed"), PROV_PDQIDX_TRIMMED, out, max, &n);
+	return n;
+}
+
+/* The artifacts array of an entry, or NULL when it has none. */
+static json_t *
+artifacts_of(json_t *entry)
+{
+	json_t *body = json_object_get(entry, "body");
+	const char *type = json_string_value(json_object_get(entry, "type"));
+
+	if (type == NULL)
+		return NULL;
+	if (strcmp(type, "handoff") == 0)
+		return json_object_get(json_object_get(body, "manifest"), "artifacts");
+	if (strcmp(type, "receipt") == 0 || strcmp(type, "sighting") == 0)
+		return json_object_get(body, "artifacts");
+	return NULL;
+}
+
+struct feed {
+	struct prov_pdqidx *x;
+	uint64_t from, to;
+	size_t added;
+	int rc;
+	struct prov_pdqidx_item *buf;
+	size_t alloc;
+	struct prov_err *e;
+};
+
+/* Adds the hashes of one entry's artifacts. */
+static int
+feed_entry(void *ctx, int64_t seq, const char *bytes, size_t len)
+{
+	struct feed *f = ctx;
+	json_t *entry, *arts;
+	size_t i, k, n = 0;
+	int rc = 0;
+
+	if (seq < 0 || (uint64_t)seq < f->from)
+		return 0;
+	if ((uint64_t)seq >= f->to)
+		return 1;	/* appended since we took the size: next time */
+	if ((entry = json_loadb(bytes, len, 0, NULL)) == NULL) {
+		f->rc = prov_seterr(f->e, PROV_FATAL, 0, "entry %" PRId64 ": not JSON", seq);
+		return -1;
+	}
+	arts = artifacts_of(entry);
+	for (i = 0; i < json_array_size(arts) && i <= UINT32_MAX; i++) {
+		json_t *a = json_array_get(arts, i);
+
+		for (;;) {
+			k = prov_pdq_record_hashes(a, f->buf + n, f->alloc - n);
+			if (n + k <= f->alloc)
+				break;
+			f->alloc = 2 * (n + k) + 64;
+			f->buf = prov_xrealloc(f->buf, f->alloc * sizeof(*f->buf));
+		}
+		for (; k > 0; k--, n++) {
+			f->buf[n].id = (uint64_t)seq;
+			f->buf[n].sub = (uint32_t)i;
+		}
+		if (n > 65536) {
+			if ((rc = prov_pdqidx_add(f->x, f->buf, n, f->e)) != PROV_OK)
+				break;
+			f->added += n;
+			n = 0;
+		}
+	}
+	if (rc == 0 && n && (rc = prov_pdqidx_add(f->x, f->buf, n, f->e)) == PROV_OK)
+		f->added += n;
+	json_decref(entry);
+	if (rc)
+		f->rc = rc;
+	return rc ? -1 : 0;
+}
+
+/* Reads entries [from, to) into x. */
+static int
+feed_ledger(struct prov_pdqidx *x, struct prov_ledger *l, uint64_t from, uint64_t to,
+    size_t *added, struct prov_err *e)
+{
+	struct feed f = { x, from, to, 0, PROV_OK, NULL, 0, e };
+	struct prov_buf b = PROV_BUF_INIT;
+	uint64_t s;
+	int rc = PROV_OK;
+
+	f.alloc = 256;
+	f.buf = prov_xmalloc(f.alloc * sizeof(*f.buf));
+	if (from == 0 || to - from > 1024) {
+		/* One statement over all rows (those before from are skipped). */
+		rc = prov_ledger_foreach_entry(l, feed_entry, &f, e);
+		if (rc == PROV_OK)
+			rc = f.rc;
+	} else {
+		for (s = from; rc == PROV_OK && s < to; s++) {
+			prov_buf_reset(&b);
+			if ((rc = prov_ledger_entry(l, s, &b, e)) != PROV_OK)
+				break;
+			if (feed_entry(&f, (int64_t)s, b.buf, b.len) != 0)
+				rc = f.rc;
+		}
+	}
+	prov_buf_release(&b);
+	free(f.buf);
+	*added = f.added;
+	return rc;
+}
+
+int
+prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l, const char *path,
+    unsigned nthreads, struct prov_pdqidx_sync *info, struct prov_err *e)
+{
+	struct prov_pdqidx_sync dummy;
+	struct prov_pdqidx_stamp st;
+	struct prov_pdqidx *x = NULL;
+	struct prov_err le;
+	uint64_t size = prov_ledger_size(l);
+	unsigned char root[32];
+	int rc;
+
+	*out = NULL;
+	if (info == NULL)
+		info = &dummy;
+	memset(info, 0, sizeof(*info));
+	prov_err_clear(&le);
+	rc = prov_pdqidx_load(&x, path, &le);
+	if (rc == PROV_OK) {
+		prov_pdqidx_stamp(x, &st);
+		if (st.size > size) {
+			snprintf(info->why, sizeof(info->why), "%s: index covers %" PRIu64
+			    " entries, the ledger has %" PRIu64, path, st.size, size);
+		} else if ((rc = prov_ledger_root(l, st.size, root, e)) != PROV_OK) {
+			prov_pdqidx_free(x);
+			return rc;
+		} else if (memcmp(root, st.root, 32) != 0) {
+			snprintf(info->why, sizeof(info->why),
+			    "%s: index is of another ledger (root at size %" PRIu64 " differs)",
+			    path, st.size);
+		} else {
+			info->from = st.size;
+		}
+		if (info->why[0]) {
+			prov_pdqidx_free(x);
+			x = NULL;
+		}
+	} else {
+		snprintf(info->why, sizeof(info->why), "%s", le.msg);
+	}
+	if (x == NULL) {
+		info->rebuilt = 1;
+		info->from = 0;
+		prov_pdqidx_new(&x, e);
+	}
+	info->to = size;
+	if (info->from < size) {
+		if ((rc = feed_ledger(x, l, info->from, size, &info->added, e)) != PROV_OK) {
+			prov_pdqidx_free(x);
+			return rc;
+		}
+	}
+	if ((rc = prov_pdqidx_build(x, nthreads, e)) != PROV_OK) {
+		prov_pdqidx_free(x);
+		return rc;
+	}
+	if (info->rebuilt || info->from < size) {
+		st.size = size;
+		if ((rc = prov_ledger_root(l, size, st.root, e)) != PROV_OK) {
+			prov_pdqidx_free(x);
+			return rc;
+		}
+		prov_pdqidx_set_stamp(x, &st);
+		prov_err_clear(&le);
+		if (prov_pdqidx_save(x, path, &le) == PROV_OK)
+			info->saved = 1;
+		else
+			snprintf(info->why, sizeof(info->why), "%s", le.msg);
+	}
+	*out = x;
+	return PROV_OK;
+}
+
+/* ------------------------------------------------------------- matching */
+
+static int
+cmp_match(const void *a, const void *b)
+{
+	const struct prov_pdq_match *x = a, *y = b;
+
+	if (x->query != y->query)
+		return x->query < y->query ? -1 : 1;
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
+	if (x->entry != y->entry)
+		return x->entry < y->entry ? -1 : 1;
+	if (x->artifact != y->artifact)
+		return x->artifact < y->artifact ? -1 : 1;
+	return 0;
+}
+
+/* Orders by query, entry, artifact, then distance: the first of a run is
+ * the closest pair of that (query, artifact). */
+static int
+cmp_pair(const void *a, const void *b)
+{
+	const struct prov_pdq_match *x = a, *y = b;
+
+	if (x->query != y->query)
+		return x->query < y->query ? -1 : 1;
+	if (x->entry != y->entry)
+		return x->entry < y->entry ? -1 : 1;
+	if (x->artifact != y->artifact)
+		return x->artifact < y->artifact ? -1 : 1;
+	if (x->distance != y->distance)
+		return x->distance < y->distance ? -1 : 1;
+	return x->part - y->part;
+}
+
+static int
+cmp_by_entry(const void *a, const void *b)
+{
+	const struct prov_pdq_match *const *x = a, *const *y = b;
+
+	if ((*x)->entry != (*y)->entry)
+		return (*x)->entry < (*y)->entry ? -1 : 1;
+	return (*x)->artifact < (*y)->artifact ? -1 : (*x)->artifact > (*y)->artifact;
+}
+
+static const char *
+type_name(const char *t)
+{
+	static const char *const known[] = { "handoff", "receipt", "sighting" };
+	size_t i;
+
+	for (i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(t, known[i]) == 0)
+			return known[i];
+	return "entry";
+}
+
+/* Reads back the record of every match, each entry once. */
+static int
+resolve(struct prov_ledger *l, struct prov_pdq_matches *m, struct prov_err *e)
+{
+	struct prov_pdq_match **by = prov_xmalloc((m->n ? m->n : 1) * sizeof(*by));
+	struct prov_buf b = PROV_BUF_INIT;
+	json_t *entry = NULL, *arts = NULL;
+	uint64_t cur = UINT64_MAX;
+	const char *type = "entry";
+	size_t i;
+	int rc = PROV_OK;
+
+	for (i = 0; i < m->n; i++)
+		by[i] = &m->v[i];
+	qsort(by, m->n, sizeof(*by), cmp_by_entry);
+	for (i = 0; i < m->n && rc == PROV_OK; i++) {
+		if (by[i]->entry != cur) {
+			json_decref(entry);
+			entry = NULL;
+			cur = by[i]->entry;
+			prov_buf_reset(&b);
+			if ((rc = prov_ledger_entry(l, cur, &b, e)) != PROV_OK)
+				break;
+			if ((entry = json_loadb(b.buf, b.len, 0, NULL)) == NULL) {
+				rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": not JSON", cur);
+				break;
+			}
+			arts = artifacts_of(entry);
+			type = type_name(json_string_value(json_object_get(entry, "type")));
+		}
+		by[i]->type = type;
+		by[i]->record = json_incref(json_array_get(arts, by[i]->artifact));
+		if (by[i]->record == NULL)
+			rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": no artifact %" PRIu32
+			    " (the index does not fit the ledger)", cur, by[i]->artifact);
+	}
+	json_decref(entry);
+	prov_buf_release(&b);
+	free(by);
+	return rc;
+}
+
+int
+prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
+    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
+    struct prov_pdq_matches *out, struct prov_err *e)
+{
+	struct prov_pdqidx_item *qi = NULL, item;
+	size_t *owner = NULL, nh = 0, alloc = 0, i, k, w;
+	unsigned char *qh;
+	struct prov_pdqidx_hits hits;
+	struct prov_pdq_matches m = { NULL, 0 };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	/* Every hash of every query, and which query it came from. */
+	for (i = 0; i < nq; i++) {
+		for (;;) {
+			k = prov_pdq_record_hashes(queries[i], qi + nh, alloc - nh);
+			if (nh + k <= alloc)
+				break;
+			alloc = 2 * (nh + k) + 64;
+			qi = prov_xrealloc(qi, alloc * sizeof(*qi));
+			owner = prov_xrealloc(owner, alloc * sizeof(*owner));
+		}
+		for (; k > 0; k--)
+			owner[nh++] = i;
+	}
+	qh = prov_xmalloc((nh ? nh : 1) * PROV_PDQIDX_HASH_LEN);
+	for (i = 0; i < nh; i++)
+		memcpy(qh + i * PROV_PDQIDX_HASH_LEN, qi[i].hash, PROV_PDQIDX_HASH_LEN);
+	rc = prov_pdqidx_search_many(x, qh, nh, maxdist, nthreads, 0, &hits, e);
+	free(qh);
+	free(qi);
+	if (rc != PROV_OK) {
+		free(owner);
+		return rc;
+	}
+	m.v = prov_xmalloc((hits.n ? hits.n : 1) * sizeof(*m.v));
+	for (i = 0; i < hits.n; i++) {
+		struct prov_pdq_match *p = &m.v[m.n++];
+
+		prov_pdqidx_item(x, hits.v[i].item, &item);
+		memset(p, 0, sizeof(*p));
+		p->query = owner[hits.v[i].query];
+		p->entry = item.id;
+		p->artifact = item.sub;
+		p->part = item.part & ~PROV_PDQIDX_TRIMMED;
+		p->trimmed = (item.part & PROV_PDQIDX_TRIMMED) != 0;
+		p->distance = hits.v[i].distance;
+		p->quality = item.quality;
+		p->type = "entry";
+	}
+	prov_pdqidx_hits_release(&hits);
+	free(owner);
+	/* The closest pair per (query, artifact). */
+	qsort(m.v, m.n, sizeof(*m.v), cmp_pair);
+	for (i = w = 0; i < m.n; i++)
+		if (w == 0 || m.v[w - 1].query != m.v[i].query || m.v[w - 1].entry != m.v[i].entry ||
+		    m.v[w - 1].artifact != m.v[i].artifact)
+			m.v[w++] = m.v[i];
+	m.n = w;
+	qsort(m.v, m.n, sizeof(*m.v), cmp_match);
+	if ((rc = resolve(l, &m, e)) != PROV_OK) {
+		prov_pdq_matches_release(&m);
+		return rc;
+	}
+	*out = m;
+	return PROV_OK;
+}
+
+void
+prov_pdq_matches_release(struct prov_pdq_matches *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		json_decref(m->v[i].record);
+	free(m->v);
+	m->v = NULL;
+	m->n = 0;
+}
