@@ -172,11 +172,48 @@ prefix_ci(const char *p, const char *end, const char *lit)
 }
 
 /*
+ * Whether the URL whose "://" is at colon is an XML namespace name
+ * (xmlns:x="http://ns.adobe.com/xap/1.0/" in every XMP packet) or another
+ * well-known schema URI: names of specifications, not machines anyone used.
+ */
+static int
+is_namespace(const char *s, const char *colon)
+{
+	static const char *const hosts[] = {
+		"www.w3.org/", "ns.adobe.com/", "purl.org/", "iptc.org/",
+		"ns.useplus.org/", "cipa.jp/", "schemas.microsoft.com/",
+		"schemas.openxmlformats.org/", NULL
+	};
+	const char *p = colon, *h = colon + 3;
+	size_t i;
+
+	for (i = 0; hosts[i] != NULL; i++)
+		if (strncmp(h, hosts[i], strlen(hosts[i])) == 0)
+			return 1;
+	while (p > s && isalpha((unsigned char)p[-1]))
+		p--;			/* the scheme */
+	if (p == s || (p[-1] != '"' && p[-1] != '\''))
+		return 0;
+	p--;
+	while (p > s && isspace((unsigned char)p[-1]))
+		p--;
+	if (p == s || p[-1] != '=')
+		return 0;
+	p--;
+	while (p > s && isspace((unsigned char)p[-1]))
+		p--;
+	while (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == ':' ||
+	    p[-1] == '_' || p[-1] == '-' || p[-1] == '.'))
+		p--;			/* the attribute name */
+	return strncmp(p, "xmlns", 5) == 0;
+}
+
+/*
  * Content of one string: user names in home directories, hosts in UNC
  * paths and URLs, and the script of non-Latin text.
  */
 static void
-scan(struct ctx *c, const char *s, size_t len, const char *field)
+scan(struct ctx *c, const char *s, size_t len, const char *field, int urls)
 {
 	const char *end, *p;
 	const char *script;
@@ -220,7 +257,7 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 			continue;
 		}
 		/* scheme://host/ (the host without user, port or path) */
-		if (*p == ':' && end - p > 3 && p[1] == '/' && p[2] == '/' && p > s &&
+		if (urls && *p == ':' && end - p > 3 && p[1] == '/' && p[2] == '/' && p > s &&
 		    isalpha((unsigned char)p[-1])) {
 			const char *h = p + 3, *he = h;
 
@@ -233,7 +270,7 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 			for (q = h; q < he; q++)
 				if (*q == ':')
 					break;
-			if (q > h && q - h < 254)
+			if (q > h && q - h < 254 && !is_namespace(s, p))
 				add(c, "host", h, (size_t)(q - h), field);
 			p = he - 1;
 		}
@@ -338,7 +375,8 @@ prov_indicators_add(struct prov_record *rec)
 			}
 			if (looks_absolute(s, n) && memchr(s, '\n', n) == NULL)
 				add(&c, "path", s, n, key);
-			scan(&c, s, n, key);
+			/* a URL in a Software string is the maker's site */
+			scan(&c, s, n, key, !key_is(key, software_keys));
 		}
 	}
 	/* Paths embedded in project files. */
@@ -349,7 +387,8 @@ prov_indicators_add(struct prov_record *rec)
 
 		json_array_foreach(v, i, p)
 			if (json_is_string(p))
-				scan(&c, json_string_value(p), json_string_length(p), "paths");
+				scan(&c, json_string_value(p), json_string_length(p), "paths",
+				    1);
 	}
 	member = json_object_get(rec->fields, "member");
 	if (json_is_object(member)) {
@@ -382,7 +421,7 @@ prov_indicators_add(struct prov_record *rec)
 		prov_json_set_name(tmp, "p", rec->path.buf, rec->path.len);
 		prov_buf_addstr(&p, json_string_value(json_object_get(tmp, "p")));
 		json_decref(tmp);
-		scan(&c, p.buf, p.len, "path");
+		scan(&c, p.buf, p.len, "path", 1);
 		prov_buf_release(&p);
 	}
 	if (created) {

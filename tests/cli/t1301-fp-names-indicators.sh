@@ -93,6 +93,28 @@ test_expect_success 'indicators of corpus EXR headers and PNG text, each with it
 	grep -q "{\"field\":\"Software\",\"type\":\"software\",\"value\":\"Created on a NeXTstation color using \\\\\"pnmtopng\\\\\".\"}" got
 '
 
+test_expect_success 'indicators of corpus TIFF tags, and of tags set here with tiffset' '
+	T=$CORPUS/tiff/libtiff/minisblack-2c-8b-alpha.tiff &&
+	G=$CORPUS/tiff/image-tiff/gradient-1c-32b-float.tiff &&
+	cp "$CORPUS/tiff/libtiff/minisblack-1c-8b.tiff" set.tiff &&
+	tiffset -s 316 "RENDER-07" set.tiff &&
+	tiffset -s 315 "lee.hana" set.tiff &&
+	prov-fp --json "$T" "$G" set.tiff >out 2>err &&
+	test_must_be_empty err &&
+	test_json_valid fingerprint.schema.json out &&
+	pick indicators "$T" >got &&
+	echo "[{\"field\":\"Artist\",\"type\":\"owner\",\"value\":\"Stockdisc\"},{\"field\":\"Software\",\"type\":\"software\",\"value\":\"Adobe Photoshop CS3 Windows\"}]" >expect &&
+	test_cmp expect got &&
+	pick indicators "$G" >got &&
+	echo "[{\"field\":\"DocumentName\",\"type\":\"path\",\"value\":\"/Users/championa/code/rust/image-tiff/tests/images/gradient-1c-32b-float.tiff\"},{\"field\":\"DocumentName\",\"type\":\"user\",\"value\":\"championa\"}]" >expect &&
+	test_cmp expect got &&
+	pick indicators set.tiff >got &&
+	grep -q "{\"field\":\"HostComputer\",\"type\":\"host\",\"value\":\"RENDER-07\"}" got &&
+	grep -q "{\"field\":\"Artist\",\"type\":\"owner\",\"value\":\"lee.hana\"}" got &&
+	# the maker'"'"'s site in Software is no host indicator
+	! grep -q "\"type\":\"host\",\"value\":\"www.GraphicsMagick.org\"" got
+'
+
 test_expect_success 'indicators of an EXR made here: owner, comments with a Windows home, utcOffset' '
 	exrstdattr -owner "kim.minji" -comments "from C:\\Users\\kim.minji\\Desktop\\ep104" \
 		-utcOffset -32400 -capDate "2024:03:05 11:02:13" "$EXR" tagged.exr &&

@@ -141,3 +141,25 @@ DEFINE_TEST(test_indicators_real_exr_owner)
 	prov_record_release(&r);
 	free(data);
 }
+
+/* XML namespace names in an XMP packet are not hosts; a real URL is. */
+DEFINE_TEST(test_indicators_xmp_namespaces_are_not_hosts)
+{
+	struct prov_record r;
+	json_t *meta = json_object();
+	char got[1024];
+
+	prov_record_init(&r);
+	prov_buf_addstr(&r.path, "x.tif");
+	json_object_set_new(meta, "XMP", json_string(
+	    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "
+	    "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
+	    "<rdf:Description xmlns:xmp = 'http://ns.example-vendor.test/xap/1.0/' "
+	    "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+	    "xmp:BaseURL=\"https://nas01.vendor.test/ep104/\"/></rdf:RDF></x:xmpmeta>"));
+	json_object_set_new(r.fields, "meta", meta);
+	assert_eq_int(prov_indicators_add(&r), 1);
+	dump(&r, got, sizeof(got));
+	assert_eq_str(got, "host=nas01.vendor.test@XMP;");
+	prov_record_release(&r);
+}
