@@ -313,7 +313,13 @@ PROV_API void prov_fp_opts_default(struct prov_fp_opts *opts);
  * of the call.  It may block while the queue is full, emitting finished
  * records meanwhile.  Returns PROV_OK, or PROV_FATAL when the run stopped.
  *
- * prov_fp_finish() waits for every queued input and emits the rest.
+ * Every record gets "names" from its path by opts->names (or the built-in
+ * patterns) and "indicators" (prov_indicators_add()) before it is emitted.
+ *
+ * prov_fp_finish() waits for every queued input and emits the rest; with
+ * opts->sequences it then emits one record of kind "sequence" per frame
+ * sequence among all the records of the run that did not fail
+ * (prov_seq_flush()), in the same order for any `jobs`.
  * prov_fp_close() ends the run (dropping anything not finished) and frees
  * it; NULL is a no-op.  One run is used by one thread at a time.
  */
@@ -333,8 +339,9 @@ PROV_API int prov_fp_path(const char *path, const struct prov_fp_opts *opts,
     struct prov_err *e);
 
 /* Bytes already in memory, named name[0..namelen) (raw bytes, any
- * encoding): one record, plus members when it is an archive.  The data is
- * borrowed for the call.  Thread-safe (no shared state). */
+ * encoding): one record, plus members when it is an archive, then the
+ * sequences among them when opts->sequences.  The data is borrowed for the
+ * call.  Thread-safe (no shared state). */
 PROV_API int prov_fp_memory(const void *data, size_t len, const char *name,
     size_t namelen, const struct prov_fp_opts *opts,
     int (*emit)(void *arg, const struct prov_record *rec), void *arg,
