@@ -27,12 +27,13 @@ export PROV_CORPUS PROV_VECTORS
 # Debian packages the build and the tests need (pkg-config name : package).
 DEB_BUILD = pkg-config gcc g++ make libopenexr-dev libpng-dev libtiff-dev \
             libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev \
-            libutf8proc-dev
+            libutf8proc-dev libwebp-dev
 DEB_TEST  = python3 python3-jsonschema zip unzip p7zip-full libarchive-tools \
             sqlite3 imagemagick openexr libtiff-tools libjpeg-turbo-progs
 DEB_BENCH = hashdeep b3sum openimageio-tools hyperfine
 
-PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg libutf8proc
+PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg libutf8proc \
+       libwebp libwebpdemux
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) OpenEXR 2>/dev/null)
 # OpenEXR's .pc drags in the C++ libraries; the C code needs only the Core
 # library, the DWA decoder shim (one C++ file) needs libOpenEXR.
@@ -162,10 +163,14 @@ $(OUT)/bench/%: bench/%.cpp
 $(OUT)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(DEP_LIBS)
+# The PDQ index benchmark drives libprov itself.
+$(OUT)/bench/bench_pdqidx: bench/bench_pdqidx.c $(LIBPROV)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBPROV) $(ALL_LDFLAGS) $(DEP_LIBS)
 bench-bin: $(BENCH_BIN)
 bench: deps-bench
 	$(MAKE) bench-run
-bench-run: all bench-bin
+bench-run: all bench-bin $(HELPER)
 	PROV_BENCH_BIN=$(abspath $(OUT)/bench) \
 	PROV_BIN=$(abspath $(BINOUT)) sh bench/run.sh $(BENCH)
 

@@ -7,6 +7,7 @@ const struct prov_format *const prov_formats[] = {
 	&prov_format_png,
 	&prov_format_tiff,
 	&prov_format_jpeg,
+	&prov_format_webp,
 	&prov_format_project,
 	NULL
 };

@@ -199,6 +199,38 @@ fail(struct jpeg_ctx *c)
 	longjmp(c->jb, 1);
 }
 
+/*
+ * Copies one interleaved row into the planar channels.  Kept out of
+ * decode(): in a function that calls setjmp the compiler keeps every
+ * variable in memory, which made this loop several times slower than the
+ * decoding itself.
+ */
+static __attribute__((noinline)) void
+split_row(struct prov_image *img, const unsigned char *row, unsigned nch, size_t y)
+{
+	size_t w = img->width, x;
+	unsigned char *d0 = (unsigned char *)img->channels[0].data + y * w;
+	unsigned char *d1 = (unsigned char *)img->channels[1].data + y * w;
+	unsigned char *d2 = (unsigned char *)img->channels[2].data + y * w;
+
+	if (nch == 3) {
+		for (x = 0; x < w; x++, row += 3) {
+			d0[x] = row[0];
+			d1[x] = row[1];
+			d2[x] = row[2];
+		}
+	} else {
+		unsigned char *d3 = (unsigned char *)img->channels[3].data + y * w;
+
+		for (x = 0; x < w; x++, row += 4) {
+			d0[x] = row[0];
+			d1[x] = row[1];
+			d2[x] = row[2];
+			d3[x] = row[3];
+		}
+	}
+}
+
 /* Every libjpeg call; c holds all the state, so that nothing needs to
  * survive the longjmp in a local variable. */
 static int
@@ -208,7 +240,6 @@ decode(struct jpeg_ctx *c)
 	static const char *const cmyk[4] = { "cmyk.C", "cmyk.M", "cmyk.Y", "cmyk.K" };
 	const char *const *names;
 	unsigned k, nch;
-	JDIMENSION x;
 
 	if (setjmp(c->jb))
 		return c->failed ? PROV_FAILED
@@ -273,16 +304,8 @@ decode(struct jpeg_ctx *c)
 		    (size_t)y * c->img.width : c->row;
 		if (jpeg_read_scanlines(&c->d, rows, 1) != 1)
 			break;
-		if (nch == 1)
-			continue;
-		for (k = 0; k < nch; k++) {
-			unsigned char *d = (unsigned char *)c->img.channels[k].data +
-			    (size_t)y * c->img.width;
-			const unsigned char *s = c->row + k;
-
-			for (x = 0; x < c->img.width; x++, s += nch)
-				d[x] = *s;
-		}
+		if (nch > 1)
+			split_row(&c->img, c->row, nch, y);
 	}
 	if (c->d.output_scanline < c->d.output_height) {
 		prov_seterr(c->e, PROV_FAILED, 0, "%s: JPEG: truncated", c->blob->name);

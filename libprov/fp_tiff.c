@@ -26,6 +26,9 @@
 
 #define MAX_PAGES 4096
 #define MAX_ALLOC (512u << 20)
+/* Up to 64 samples per pixel: the pixel limit alone would let a page ask for
+ * 64 planes of max_pixels each.  16 bytes is RGBA float. */
+#define MAX_BYTES_PER_PIXEL 16u
 
 struct tiff_ctx {
 	const struct prov_blob *blob;
@@ -631,6 +634,13 @@ decode_page(struct page *p, json_t *obj, json_t *meta)
 	    p->photometric == PHOTOMETRIC_RGB || p->photometric == PHOTOMETRIC_PALETTE ||
 	    p->photometric == PHOTOMETRIC_SEPARATED || p->photometric == PHOTOMETRIC_MASK) &&
 	    p->compression != COMPRESSION_OJPEG && sample_type(p) == 0;
+	if (raw && (uint64_t)p->w * p->h * p->spp * prov_sample_size(p->type) /
+	    MAX_BYTES_PER_PIXEL > p->opts->limits.max_pixels)
+		return prov_seterr(p->e, PROV_FAILED, 0,
+		    "%s: TIFF page %u: %ux%u image of %u %u-bit samples per pixel exceeds "
+		    "the limit of %llu pixels of %u bytes (--max-pixels)",
+		    p->c->blob->name, p->index, p->w, p->h, p->spp, p->bps,
+		    (unsigned long long)p->opts->limits.max_pixels, MAX_BYTES_PER_PIXEL);
 	if (!raw) {
 		rc = read_rgba(p, &img, obj);
 	} else {

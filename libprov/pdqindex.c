@@ -204,11 +204,52 @@ scan_linear(const struct prov_pdqidx *x, const uint64_t *q, unsigned d, struct s
 	return 0;
 }
 
+/*
+ * Verifies the candidates ids[0..n) found through chunk c.  The stored
+ * hashes are read in random order, so each is prefetched PREFETCH
+ * candidates ahead: the loop then waits for memory in parallel, not once
+ * per candidate.
+ */
+#define PREFETCH 16
+#define CAND_BATCH 4096
+
+HOT static int
+verify(const struct prov_pdqidx *x, const uint64_t *q, unsigned d, unsigned c, unsigned r,
+    const uint32_t *ids, size_t n, struct sink *s)
+{
+	size_t k;
+	int rc;
+
+	for (k = 0; k < n && k < PREFETCH; k++)
+		__builtin_prefetch(x->hashes + 4 * (size_t)ids[k]);
+	for (k = 0; k < n; k++) {
+		const uint64_t *h = x->hashes + 4 * (size_t)ids[k];
+		uint64_t xr[4];
+		unsigned dd;
+
+		if (k + PREFETCH < n)
+			__builtin_prefetch(x->hashes + 4 * (size_t)ids[k + PREFETCH]);
+		dd = dist4(h, q);
+		if (dd > d)
+			continue;
+		xr[0] = h[0] ^ q[0];
+		xr[1] = h[1] ^ q[1];
+		xr[2] = h[2] ^ q[2];
+		xr[3] = h[3] ^ q[3];
+		if (seen_before(xr, c, r))
+			continue;
+		if ((rc = s->fn(s->ctx, ids[k], (int)dd)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 HOT static int
 scan_tables(const struct prov_pdqidx *x, const uint64_t *q, unsigned d, struct sink *s)
 {
 	unsigned r = d / CHUNKS, c;
-	size_t nm = nmasks_upto[r], mi, k, nb = x->built;
+	size_t nm = nmasks_upto[r], mi, k, nb = x->built, nc;
+	uint32_t cand[CAND_BATCH];
 	int rc;
 
 	for (c = 0; c < CHUNKS; c++) {
@@ -216,31 +257,27 @@ scan_tables(const struct prov_pdqidx *x, const uint64_t *q, unsigned d, struct s
 		const uint32_t *list = x->list + (size_t)c * nb;
 		unsigned qc = chunk_of(q, c);
 
+		/* The buckets' ids, gathered (sequential reads), then verified. */
+		nc = 0;
 		for (mi = 0; mi < nm; mi++) {
 			unsigned v = qc ^ masks[mi];
 			size_t lo = off[v], hi = off[v + 1];
 
-			for (k = lo; k < hi; k++) {
-				const uint64_t *h;
-				uint64_t xr[4];
-				unsigned dd;
+			while (lo < hi) {
+				size_t take = hi - lo < CAND_BATCH - nc ? hi - lo : CAND_BATCH - nc;
 
-				if (k + 8 < hi)
-					__builtin_prefetch(x->hashes + 4 * (size_t)list[k + 8]);
-				h = x->hashes + 4 * (size_t)list[k];
-				dd = dist4(h, q);
-				if (dd > d)
-					continue;
-				xr[0] = h[0] ^ q[0];
-				xr[1] = h[1] ^ q[1];
-				xr[2] = h[2] ^ q[2];
-				xr[3] = h[3] ^ q[3];
-				if (seen_before(xr, c, r))
-					continue;
-				if ((rc = s->fn(s->ctx, list[k], (int)dd)) != 0)
-					return rc;
+				memcpy(cand + nc, list + lo, take * sizeof(*cand));
+				nc += take;
+				lo += take;
+				if (nc == CAND_BATCH) {
+					if ((rc = verify(x, q, d, c, r, cand, nc, s)) != 0)
+						return rc;
+					nc = 0;
+				}
 			}
 		}
+		if (nc && (rc = verify(x, q, d, c, r, cand, nc, s)) != 0)
+			return rc;
 	}
 	/* Hashes added since the tables were built: scanned directly. */
 	for (k = nb; k < x->n; k++) {

@@ -212,7 +212,8 @@ prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l, const c
 			prov_pdqidx_free(x);
 			x = NULL;
 		}
-	} else {
+	} else if (rc != PROV_WARN) {
+		/* Corrupt, truncated, another version; a missing file is no news. */
 		snprintf(info->why, sizeof(info->why), "%s", le.msg);
 	}
 	if (x == NULL) {

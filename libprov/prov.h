@@ -412,7 +412,7 @@ PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
 /*
- * Raster format modules (libprov/fp_png.c, fp_tiff.c, fp_jpeg.c).  Each
+ * Raster format modules (libprov/fp_{png,tiff,jpeg,webp}.c).  Each
  * decodes the whole blob into struct prov_image (samples as stored: u8/u16
  * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
  * "images" per image (TIFF: per page) and "meta" with the fields named as
@@ -427,6 +427,8 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
 extern const struct prov_format prov_format_png;
 extern const struct prov_format prov_format_tiff;
 extern const struct prov_format prov_format_jpeg;
+/* WebP (libprov/fp_webp.c): 8-bit R, G, B (A); an animation's first frame. */
+extern const struct prov_format prov_format_webp;
 
 /* (end of pixel hash) */
 

@@ -40,6 +40,7 @@ usage(FILE *fp, int status)
 	    "  log [--json] | show ID | checkpoint --key OPERATOR_KEY\n"
 	    "  prove ID [--size N] [--json] | prove --consistency OLD_SIZE [--size N] [--json]\n"
 	    "  export > ledger.ndjson | import < ledger.ndjson\n"
+	    "  match [--distance D] [--json] < records.ndjson\n"
 	    "The ledger is --ledger FILE, else $PROV_LEDGER, else ./prov.ledger.\n");
 	exit(status);
 }
@@ -50,14 +51,14 @@ struct opts {
 	const char *to, *where, *when, *output;
 	json_t *delegates;
 	int64_t in_reply_to, size, consistency;
-	int cosigner;
+	int cosigner, distance;
 };
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ORIGIN = 256, O_ROLE, O_VKEY, O_PROJECT, O_SCOPE, O_FROM, O_UNTIL, O_NOTE,
-	    O_TO, O_WHERE, O_WHEN, O_DELEG, O_REPLY, O_SIZE, O_CONS, O_COSIGNER, O_JSON };
+	    O_TO, O_WHERE, O_WHEN, O_DELEG, O_REPLY, O_SIZE, O_CONS, O_COSIGNER, O_JSON, O_DIST };
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "ledger", required_argument, NULL, 'L' },
@@ -79,6 +80,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "consistency", required_argument, NULL, O_CONS },
 		{ "cosigner", no_argument, NULL, O_COSIGNER },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "distance", required_argument, NULL, O_DIST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -86,6 +88,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->in_reply_to = o->size = o->consistency = -1;
+	o->distance = PROV_PDQIDX_DEFAULT_DISTANCE;
 	optind = 0;	/* glibc: a full rescan of this verb's arguments */
 	while ((ch = getopt_long(argc, argv, "hk:o:", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -114,6 +117,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_CONS: o->consistency = (int64_t)parse_num(optarg, 1, INT64_MAX, "--consistency"); break;
 		case O_COSIGNER: o->cosigner = 1; break;
 		case O_JSON: json_out = 1; break;
+		case O_DIST: o->distance = (int)parse_num(optarg, 0, 256, "--distance"); break;
 		default: usage(stderr, 2);
 		}
 	}
@@ -691,6 +695,114 @@ cmd_import(int argc, char **argv)
 	return 0;
 }
 
+/* Query records for match: prov-fp NDJSON, or bare 64-digit hex hashes
+ * (kept as {"pdq": {"hash": ...}}); names[i] is what to call query i. */
+static size_t
+read_queries(json_t *recs, json_t *names)
+{
+	char *line = NULL;
+	size_t cap = 0, lineno = 0, nohash = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) > 0) {
+		struct prov_pdqidx_item it;
+		json_error_t jerr;
+		const char *name;
+		json_t *r;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		if (n == 64 && strspn(line, "0123456789abcdefABCDEF") == 64) {
+			r = json_pack("{s:{s:s}}", "pdq", "hash", line);
+			json_array_append_new(names, json_pack("{s:s,s:I}", "name", line, "line",
+			    (json_int_t)lineno));
+		} else {
+			r = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+			if (!json_is_object(r))
+				errx(1, "stdin:%zu: neither a prov-fp record nor a 64-digit hex hash", lineno);
+			name = json_string_value(json_object_get(r, "path"));
+			json_array_append_new(names, json_pack("{s:s,s:I}", "name", name ? name : "",
+			    "line", (json_int_t)lineno));
+		}
+		if (prov_pdq_record_hashes(r, &it, 1) == 0)
+			nohash++;
+		json_array_append_new(recs, r);
+	}
+	free(line);
+	if (ferror(stdin))
+		err(2, "stdin");
+	if (nohash)
+		warnx("%zu of %zu queries carry no PDQ hash", nohash, json_array_size(recs));
+	return json_array_size(recs);
+}
+
+static int
+cmd_match(int argc, char **argv)
+{
+	json_t *recs = json_array(), *names = json_array(), **q;
+	struct prov_pdqidx_sync sync;
+	struct prov_pdq_matches m;
+	struct prov_pdqidx *x;
+	struct prov_ledger *l;
+	struct prov_buf path = PROV_BUF_INIT;
+	struct prov_err e;
+	struct opts o;
+	size_t i, nq;
+	int rc;
+
+	if (parse_opts(argc, argv, &o) != argc)
+		usage(stderr, 2);
+	nq = read_queries(recs, names);
+	l = open_ledger(PROV_LEDGER_READONLY);
+	prov_buf_addf(&path, "%s.pdqidx", ledger_path);
+	if ((rc = prov_pdqidx_open_ledger(&x, l, path.buf, 2, &sync, &e)) != PROV_OK)
+		fail(PROV_FATAL, &e);
+	if (sync.rebuilt && sync.why[0])
+		warnx("pdq index rebuilt: %s", sync.why);
+	else if (!sync.saved && sync.why[0])
+		warnx("pdq index not saved: %s", sync.why);
+	q = prov_xcalloc(nq ? nq : 1, sizeof(*q));
+	for (i = 0; i < nq; i++)
+		q[i] = json_array_get(recs, i);
+	if ((rc = prov_pdq_match_records(x, l, q, nq, o.distance, 2, &m, &e)) != PROV_OK)
+		fail(rc, &e);
+	for (i = 0; i < m.n; i++) {
+		const struct prov_pdq_match *p = &m.v[i];
+		json_t *qo = json_array_get(names, p->query), *qn = json_object_get(qo, "name");
+		json_t *ap = json_object_get(p->record, "path");
+
+		if (json_out) {
+			json_t *o2 = json_pack("{s:O,s:I,s:s,s:I,s:I,s:O*,s:O*,s:i,s:b,s:i,s:i}",
+			    "query", qn, "line", json_integer_value(json_object_get(qo, "line")), "type", p->type,
+			    "entry", (json_int_t)p->entry, "artifact", (json_int_t)p->artifact,
+			    "path", ap, "sha256", json_object_get(p->record, "sha256"),
+			    "part", p->part, "trimmed", p->trimmed, "distance", p->distance,
+			    "quality", p->quality);
+			json_dumpf(o2, stdout, JSON_COMPACT);
+			putchar('\n');
+			json_decref(o2);
+		} else {
+			put_escaped(stdout, json_string_value(qn), json_string_length(qn));
+			fputs(": ", stdout);
+			put_escaped(stdout, ap ? json_string_value(ap) : "", ap ? json_string_length(ap) : 0);
+			printf(" (%s %" PRIu64 ", artifact %" PRIu32 "%s, distance %d, quality %d)\n",
+			    p->type, p->entry, p->artifact, p->trimmed ? ", trimmed" : "", p->distance,
+			    p->quality);
+		}
+	}
+	prov_pdq_matches_release(&m);
+	prov_pdqidx_free(x);
+	prov_ledger_close(l);
+	prov_buf_release(&path);
+	free(q);
+	json_decref(recs);
+	json_decref(names);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -703,6 +815,7 @@ static const struct {
 	{ "init", cmd_init },
 	{ "key", cmd_key },
 	{ "log", cmd_log },
+	{ "match", cmd_match },
 	{ "party", cmd_party },
 	{ "prove", cmd_prove },
 	{ "receipt", cmd_receipt },

@@ -90,6 +90,23 @@ open(\"huge.png\", \"wb\").write(b\"\\x89PNG\\r\\n\\x1a\\n\" + chunk(b\"IHDR\", 
 	grep -q "\"error\": *\".*--max-pixels" out
 '
 
+test_expect_success 'a TIFF page of 64 32-bit samples per pixel fails on the byte budget, before allocating' '
+	"$PYTHON" -c "
+import struct
+W = H = 16384; SPP = 64
+e = [(256, 4, 1, W), (257, 4, 1, H), (258, 3, SPP, 8 + 2 + 12 * 9 + 4), (259, 3, 1, 1),
+     (262, 3, 1, 1), (273, 4, 1, 8 + 2 + 12 * 9 + 4 + 2 * SPP), (277, 3, 1, SPP),
+     (278, 4, 1, H), (279, 4, 1, 1000)]
+b = b\"II*\\0\" + struct.pack(\"<IH\", 8, len(e))
+for tag, typ, cnt, val in e:
+    b += struct.pack(\"<HHIHH\", tag, typ, cnt, val, 0) if typ == 3 and cnt == 1 else struct.pack(\"<HHII\", tag, typ, cnt, val)
+open(\"fat.tif\", \"wb\").write(b + b\"\\0\" * 4 + struct.pack(\"<64H\", *[32] * SPP) + b\"\\0\" * 1000)
+" &&
+	test_must_fail --status=1 prov-test raster_fp fat.tif >out 2>err &&
+	grep -q "^prov-test: fat.tif: TIFF page 0: 16384x16384 image of 64 32-bit samples per pixel exceeds the limit of 268435456 pixels of 16 bytes (--max-pixels)$" err &&
+	grep -q "\"error\": *\"fat.tif: TIFF page 0: 16384x16384 image of 64" out
+'
+
 test_expect_success 'every file of bad/png and bad/tiff: a record, an error or a defined result, no crash' '
 	find "$CORPUS/bad/png" "$CORPUS/bad/tiff" -type f ! -name "LICENSE*" ! -name "*.md" | sort >list &&
 	test "$(wc -l <list)" -ge 95 &&

@@ -693,3 +693,33 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	prov_key_release(&studio);
 	prov_key_release(&vendor);
 }
+
+DEFINE_TEST(test_pdqidx_buckets_larger_than_a_batch)
+{
+	/* 9000 hashes that agree on their first 8 chunks: each of those
+	 * buckets holds all of them, more than one batch of candidates. */
+	size_t n = 9000, i;
+	unsigned char *stored = malloc(32 * n), base[32], q[32];
+	struct prov_pdqidx *x;
+	long r;
+
+	rng_state = 2718;
+	random_hash(base);
+	for (i = 0; i < n; i++) {
+		memcpy(stored + 32 * i, base, 32);
+		stored[32 * i + 16 + rnd() % 16] ^= (unsigned char)(1u << (rnd() % 8));
+		if (i % 3 == 0)
+			stored[32 * i + 16 + rnd() % 16] ^= (unsigned char)rnd();
+	}
+	x = index_of(stored, n, 2);
+	memcpy(q, base, 32);
+	r = same_as_linear(x, stored, n, q, 31);
+	assert_eq_int(r, (long)n);
+	flip(q, 25);
+	r = same_as_linear(x, stored, n, q, 31);
+	assert_true(r > 0);
+	r = same_as_linear(x, stored, n, q, 27);
+	assert_true(r >= 0);
+	prov_pdqidx_free(x);
+	free(stored);
+}
