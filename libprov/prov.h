@@ -524,6 +524,7 @@ PROV_API int prov_seq_add(struct prov_seq *s, const struct prov_record *rec);
 PROV_API size_t prov_seq_count(const struct prov_seq *s);
 /*
  * Emits the sequences: for each, a record (path "dir/prefix####suffix",
+ * size the sum of its frames' sizes,
  * kind "sequence", fields "sequence": {"pattern" (printf style),
  * "pattern_hash" (#### style), "first", "last", "count", "padding",
  * "gaps": [[from, to], ...], "leaves": "pixels"|"sha256"|"mixed",

@@ -61,6 +61,7 @@ test_expect_success '--seq: pattern, range, padding, names, and the root recompu
 	root=$($PYTHON root.py pixels) &&
 	test "$(tail -n 1 out | jq -r .sequence.merkle_root)" = "$root" &&
 	echo "$root" >root.all &&
+	test "$(tail -n 1 out | jq .size)" = "$(cat shot/* | wc -c)" &&
 	# no --seq, no sequence record
 	prov-fp --json shot >out2 &&
 	test $(wc -l <out2) = 10 &&
