@@ -20,10 +20,17 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fp_int.h"
 #include "banned.h"
@@ -245,6 +252,23 @@ spend(struct fp_ctx *c, uint64_t n)
 	return 1;
 }
 
+/* Tells a watching parent that reading goes on (see read_isolated). */
+static void
+beat(struct fp_ctx *c)
+{
+	if (c->beat != NULL)
+		__atomic_fetch_add(c->beat, 1, __ATOMIC_RELAXED);
+}
+
+/* A member record is complete.  In a reader's child the parent finishes
+ * it, once it has arrived, so that what finishing gathers stays there. */
+static void
+finish(struct fp_ctx *c, struct prov_record *r)
+{
+	if (c->stream == NULL)
+		fp_record_finish(c, r);
+}
+
 /*
  * The data of a regular member into its record: streamed through the
  * digest, and held in memory when a format module or a nested archive
@@ -275,6 +299,7 @@ read_member(struct reader *r, size_t idx, const char *esc, int64_t declared)
 		unsigned char *dst = keep < 0 ? w->buf + hn : w->buf;
 
 		n = archive_read_data(r->a, dst, want);
+		beat(c);
 		if (n < 0) {
 			const char *msg = archive_error_string(r->a);
 			fp_fail(&c->out->v[idx], "%s", msg ? msg : "cannot read member");
@@ -395,7 +420,7 @@ member(struct reader *r, struct archive_entry *e)
 		rec->size = 0;
 		read_member(r, idx, esc.buf, declared);
 	}
-	fp_record_finish(c, &c->out->v[idx]);
+	finish(c, &c->out->v[idx]);
 	prov_buf_release(&esc);
 }
 
@@ -413,8 +438,24 @@ filters(struct archive *a)
 	return f;
 }
 
-void
-archive_read_blob(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
+/* In a reader's child: sends the records [c->streamed, end) to the parent,
+ * one line each, "M" and the record's JSON. */
+static void
+stream_records(struct fp_ctx *c, size_t end)
+{
+	for (; c->streamed < end; c->streamed++) {
+		json_t *o = prov_record_to_json(&c->out->v[c->streamed]);
+		fputc('M', c->stream);
+		json_dumpf(o, c->stream, JSON_COMPACT);
+		fputc('\n', c->stream);
+		json_decref(o);
+	}
+	fflush(c->stream);
+}
+
+/* Reads one archive in this process. */
+static void
+read_archive(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
     unsigned depth, int weak)
 {
 	const struct prov_limits *lim = &c->opts->limits;
@@ -480,6 +521,7 @@ archive_read_blob(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
 	}
 	for (;;) {
 		rc = archive_read_next_header(r.a, &e);
+		beat(c);
 		if (rc == ARCHIVE_EOF)
 			break;
 		if (rc == ARCHIVE_FATAL || rc == ARCHIVE_RETRY ||
@@ -502,7 +544,9 @@ archive_read_blob(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
 			if (nm != NULL)
 				prov_buf_addstr(&c->out->v[k].path, nm);
 			fp_fail(&c->out->v[k], "%s", msg ? msg : "unreadable member");
-			fp_record_finish(c, &c->out->v[k]);
+			finish(c, &c->out->v[k]);
+			if (c->stream != NULL && depth == 1)
+				stream_records(c, c->out->n);
 			members++;
 			continue;
 		}
@@ -515,6 +559,8 @@ archive_read_blob(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
 			break;
 		}
 		member(&r, e);
+		if (c->stream != NULL && depth == 1)
+			stream_records(c, c->out->n);
 		if (r.fatal || c->budget_hit)
 			break;
 	}
@@ -540,4 +586,286 @@ done:
 	free((char *)(uintptr_t)r.outer);
 	if (utf8_locale != (locale_t)0)
 		uselocale(old);
+}
+
+/* ------------------------------------------------ the reader's own process */
+
+/* What the parent saw of a child reader. */
+struct watch {
+	pid_t pid;
+	struct prov_buf line;		/* a record line being received */
+	struct prov_buf diag;		/* the child's stderr, its start */
+	int got_own;			/* the archive's own record arrived */
+	const char *stopped;		/* why the parent killed it, or NULL */
+};
+
+/* One line from the child: a member ("M") appended to c->out and
+ * finished here, or the archive's own record ("A") into c->out->v[idx]. */
+static void
+take_line(struct fp_ctx *c, size_t idx, struct watch *wt, const char *s, size_t n)
+{
+	struct prov_record rec;
+	struct prov_err e;
+	json_error_t je;
+	json_t *o;
+
+	if (n < 2 || (s[0] != 'M' && s[0] != 'A'))
+		return;
+	if ((o = json_loadb(s + 1, n - 1, 0, &je)) == NULL)
+		return;
+	prov_err_clear(&e);
+	if (prov_record_from_json(&rec, o, &e) == PROV_OK) {
+		struct prov_record *dst;
+		if (s[0] == 'M') {
+			size_t k = fp_records_add(c->out);
+			dst = &c->out->v[k];
+			prov_record_release(dst);
+			*dst = rec;
+			fp_record_finish(c, dst);
+		} else {
+			/* path, size and digest are the parent's already */
+			dst = &c->out->v[idx];
+			dst->kind = rec.kind;
+			json_decref(dst->fields);
+			dst->fields = rec.fields;
+			rec.fields = NULL;
+			dst->status = rec.status;
+			memcpy(dst->error, rec.error, sizeof(dst->error));
+			prov_record_release(&rec);
+			wt->got_own = 1;
+		}
+	} else
+		prov_record_release(&rec);
+	json_decref(o);
+}
+
+/* Resident memory of process pid in bytes, or 0 when unknown. */
+static uint64_t
+resident_bytes(pid_t pid)
+{
+	char path[64];
+	unsigned long long size, res = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/statm", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%llu %llu", &size, &res) != 2)
+		res = 0;
+	fclose(f);
+	return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Receives the child's records and watches its memory and progress until
+ * it ends or is stopped. */
+static void
+watch_child(struct fp_ctx *c, size_t idx, struct watch *wt, int out_fd, int err_fd,
+    volatile uint64_t *beats)
+{
+	const struct prov_limits *lim = &c->opts->limits;
+	uint64_t base = 0, last_beat = 0;
+	double last_change = now_seconds();
+	struct pollfd pf[2];
+	char buf[65536];
+	int open_fds = 2;
+
+	pf[0].fd = out_fd;
+	pf[1].fd = err_fd;
+	pf[0].events = pf[1].events = POLLIN;
+	while (open_fds > 0) {
+		int i, k = poll(pf, 2, 200);
+		uint64_t rss, b;
+
+		if (k < 0 && errno != EINTR)
+			break;
+		for (i = 0; k > 0 && i < 2; i++) {
+			ssize_t n;
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			n = read(pf[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				pf[i].fd = -1;
+				open_fds--;
+			} else if (i == 1) {
+				if (wt->diag.len < 4096)
+					prov_buf_add(&wt->diag, buf, (size_t)n);
+			} else {
+				char *nl, *start;
+				size_t used;
+				prov_buf_add(&wt->line, buf, (size_t)n);
+				start = wt->line.buf;
+				while ((nl = memchr(start, '\n', wt->line.len -
+				    (size_t)(start - wt->line.buf))) != NULL) {
+					take_line(c, idx, wt, start, (size_t)(nl - start));
+					start = nl + 1;
+				}
+				used = (size_t)(start - wt->line.buf);
+				if (used == wt->line.len)
+					prov_buf_reset(&wt->line);
+				else if (used > 0) {
+					memmove(wt->line.buf, start, wt->line.len - used);
+					wt->line.len -= used;
+					wt->line.buf[wt->line.len] = '\0';
+				}
+			}
+		}
+		if (wt->stopped != NULL)
+			continue;	/* killed: read what is left, then it ends */
+		/* the child's share of the parent's pages counts as its own at
+		 * first: only growth is held against the limit */
+		rss = resident_bytes(wt->pid);
+		if (base == 0)
+			base = rss;
+		if (rss > base && rss - base > lim->max_archive_memory) {
+			wt->stopped = "used more memory than --max-archive-memory allows";
+			kill(wt->pid, SIGKILL);
+			continue;
+		}
+		b = __atomic_load_n(beats, __ATOMIC_RELAXED);
+		if (b != last_beat) {
+			last_beat = b;
+			last_change = now_seconds();
+		} else if (now_seconds() - last_change > (double)lim->archive_stall_seconds) {
+			wt->stopped = "made no progress within --archive-stall seconds";
+			kill(wt->pid, SIGKILL);
+		}
+	}
+}
+
+/* The first line of the child's stderr with letters in it, for a reason. */
+static void
+diag_line(const struct prov_buf *d, char *out, size_t n)
+{
+	const char *p = d->buf, *end = d->buf + d->len;
+
+	out[0] = '\0';
+	while (p != NULL && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t i;
+		for (i = 0; i < len; i++)
+			if ((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z')) {
+				snprintf(out, n, ": %.*s", (int)(len < 200 ? len : 200), p);
+				return;
+			}
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+}
+
+/*
+ * Reads an outermost archive in a child process.  The child runs the
+ * reader as it would run here, and sends each finished member as one line
+ * on a pipe (the parent finishes it), then the archive's own record.  The
+ * parent stops the child when it grows past limits.max_archive_memory or
+ * stops making progress for limits.archive_stall_seconds; members that
+ * arrived before are kept, and the archive's record says why the rest is
+ * missing.  stdout is /dev/null in the child: a library calling exit()
+ * there must not flush the parent's buffered output a second time.
+ */
+static void
+read_isolated(struct fp_ctx *c, size_t idx, const struct prov_blob *blob, int weak)
+{
+	int out[2], err[2], status = 0, devnull;
+	volatile uint64_t *beats;
+	struct watch wt;
+	char why[256];
+
+	beats = mmap(NULL, sizeof(*beats), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (beats == MAP_FAILED) {
+		read_archive(c, idx, blob, 0, weak);
+		return;
+	}
+	if (pipe(out) != 0) {
+		munmap((void *)(uintptr_t)beats, sizeof(*beats));
+		read_archive(c, idx, blob, 0, weak);
+		return;
+	}
+	if (pipe(err) != 0) {
+		close(out[0]);
+		close(out[1]);
+		munmap((void *)(uintptr_t)beats, sizeof(*beats));
+		read_archive(c, idx, blob, 0, weak);
+		return;
+	}
+	memset(&wt, 0, sizeof(wt));
+	prov_buf_init(&wt.line);
+	prov_buf_init(&wt.diag);
+	fflush(stderr);
+	wt.pid = fork();
+	if (wt.pid == 0) {
+		json_t *own;
+		close(out[0]);
+		close(err[0]);
+		if ((devnull = open("/dev/null", O_WRONLY)) >= 0)
+			dup2(devnull, STDOUT_FILENO);
+		dup2(err[1], STDERR_FILENO);
+		c->stream = fdopen(out[1], "w");
+		if (c->stream == NULL)
+			_exit(3);
+		c->beat = beats;
+		c->streamed = c->out->n;
+		read_archive(c, idx, blob, 0, weak);
+		stream_records(c, c->out->n);
+		fputc('A', c->stream);
+		own = prov_record_to_json(&c->out->v[idx]);
+		json_dumpf(own, c->stream, JSON_COMPACT);
+		fputc('\n', c->stream);
+		fflush(c->stream);
+		_exit(0);
+	}
+	close(out[1]);
+	close(err[1]);
+	if (wt.pid < 0) {
+		close(out[0]);
+		close(err[0]);
+		munmap((void *)(uintptr_t)beats, sizeof(*beats));
+		read_archive(c, idx, blob, 0, weak);
+		return;
+	}
+	watch_child(c, idx, &wt, out[0], err[0], beats);
+	close(out[0]);
+	close(err[0]);
+	while (waitpid(wt.pid, &status, 0) < 0 && errno == EINTR)
+		;
+	munmap((void *)(uintptr_t)beats, sizeof(*beats));
+	if (!wt.got_own) {
+		struct prov_record *rec = &c->out->v[idx];
+		char diag[220];
+		diag_line(&wt.diag, diag, sizeof(diag));
+		if (wt.stopped != NULL)
+			snprintf(why, sizeof(why), "archive reader stopped: it %s", wt.stopped);
+		else if (WIFSIGNALED(status))
+			snprintf(why, sizeof(why), "archive reader died of signal %d%s",
+			    WTERMSIG(status), diag);
+		else
+			snprintf(why, sizeof(why), "archive reader exited with status %d%s",
+			    WIFEXITED(status) ? WEXITSTATUS(status) : -1, diag);
+		rec->kind = "archive";
+		if (c->out->n > idx + 1)
+			fp_fail(rec, "%s; members after the last listed are missing", why);
+		else
+			fp_fail(rec, "%s", why);
+	}
+	prov_buf_release(&wt.line);
+	prov_buf_release(&wt.diag);
+}
+
+void
+archive_read_blob(struct fp_ctx *c, size_t idx, const struct prov_blob *blob,
+    unsigned depth, int weak)
+{
+	if (depth == 0 && c->stream == NULL && c->opts->limits.max_archive_memory != 0)
+		read_isolated(c, idx, blob, weak);
+	else
+		read_archive(c, idx, blob, depth, weak);
 }

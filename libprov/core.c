@@ -126,4 +126,6 @@ prov_limits_default(struct prov_limits *lim)
 	lim->max_member_bytes = (uint64_t)4 << 30;
 	lim->max_ratio = 1000;
 	lim->max_depth = 8;
+	lim->max_archive_memory = (uint64_t)4 << 30;
+	lim->archive_stall_seconds = 30;
 }

@@ -6,6 +6,7 @@
 #ifndef PROV_FP_INT_H
 #define PROV_FP_INT_H
 
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "prov.h"
@@ -46,6 +47,11 @@ struct fp_ctx {
 	uint64_t budget;		/* bytes archives may still expand to */
 	uint64_t budget_total;
 	int budget_hit;
+	/* Set in an archive reader's child process (archive.c): records
+	 * stream out there, and the parent finishes them. */
+	FILE *stream;			/* where finished members go */
+	size_t streamed;		/* c->out records already sent */
+	volatile uint64_t *beat;	/* counts progress, seen by the parent */
 };
 
 /*

@@ -103,6 +103,13 @@ struct prov_limits {
 	uint64_t max_member_bytes;	/* one archive member held in memory: 4 GiB */
 	uint64_t max_ratio;		/* archive expansion vs its bytes: 1000 */
 	unsigned max_depth;		/* archive nesting: 8 */
+	/* An outermost archive is read in a child process that may grow by
+	 * this much resident memory (4 GiB; 0 reads in-process, unguarded)
+	 * and may go this long without progress (30 s) before it is
+	 * stopped.  libarchive has inputs it loops or allocates on without
+	 * bound, or exits the process over; nothing in-process can stop it. */
+	uint64_t max_archive_memory;
+	unsigned archive_stall_seconds;
 };
 PROV_API void prov_limits_default(struct prov_limits *lim);
 

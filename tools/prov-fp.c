@@ -16,7 +16,8 @@
 #include "banned.h"
 
 enum { OPT_JSON = 256, OPT_SUM, OPT_FILES_FROM, OPT_MAX_DEPTH, OPT_MAX_RATIO,
-    OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
+    OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL,
+    OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -31,6 +32,8 @@ static const struct option longopts[] = {
 	{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
 	{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+	{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY },
+	{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL },
 	{ "names", required_argument, NULL, OPT_NAMES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "seq", no_argument, NULL, OPT_SEQ },
@@ -55,8 +58,8 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-fp [-0Lhq] [--json | --sum] [-j jobs] [-T file]\n"
 	    "               [--max-depth n] [--max-member-size size] [--max-pixels n]\n"
-	    "               [--max-ratio n] [--names file] [--progress] [--seq]\n"
-	    "               [--version] [file ...]\n"
+	    "               [--max-ratio n] [--max-archive-memory size] [--archive-stall s]\n"
+	    "               [--names file] [--progress] [--seq] [--version] [file ...]\n"
 	    "Fingerprints files, directory trees and archive members.\n"
 	    "  -0, --null          names in lists are NUL-separated (find -print0)\n"
 	    "  -j, --jobs N        fingerprint with N threads (output order unchanged)\n"
@@ -69,6 +72,10 @@ usage(FILE *fp, int status)
 	    "      --max-ratio N   expansion of an input's archives (default 1000)\n"
 	    "      --max-member-size SIZE  archive member held in memory (4G)\n"
 	    "      --max-pixels N  pixels per decoded image (268435456)\n"
+	    "      --max-archive-memory SIZE  memory an archive's reader may grow by\n"
+	    "                      (4G; 0: read archives in-process, unguarded)\n"
+	    "      --archive-stall S  stop an archive's reader after S seconds\n"
+	    "                      without progress (30)\n"
 	    "      --names FILE    the project's naming patterns (they replace the\n"
 	    "                      defaults unless FILE has a line \"defaults\")\n"
 	    "      --progress      progress on stderr even when not a terminal\n"
@@ -215,6 +222,13 @@ main(int argc, char *argv[])
 			break;
 		case OPT_MAX_PIXELS:
 			opts.limits.max_pixels = parse_num(optarg, 1, UINT64_MAX, "--max-pixels");
+			break;
+		case OPT_MAX_ARCHIVE_MEMORY:
+			opts.limits.max_archive_memory = parse_size(optarg, "--max-archive-memory");
+			break;
+		case OPT_ARCHIVE_STALL:
+			opts.limits.archive_stall_seconds = (unsigned)parse_num(optarg, 1, 86400,
+			    "--archive-stall");
 			break;
 		case OPT_NAMES:
 			prov_names_close(names);

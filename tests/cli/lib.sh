@@ -13,6 +13,11 @@ set -u
 LC_ALL=C
 TZ=UTC
 export LC_ALL TZ
+# Under AddressSanitizer an impossible allocation (a corrupt size field a
+# library believed) returns NULL as the C library's malloc does, instead of
+# aborting: the decoders handle NULL, and that is what the tests exercise.
+ASAN_OPTIONS=${ASAN_OPTIONS:-allocator_may_return_null=1}
+export ASAN_OPTIONS
 
 : "${PROV_BIN:?PROV_BIN must name the directory of the built tools}"
 PROV_CORPUS=${PROV_CORPUS:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/corpus}

@@ -132,20 +132,20 @@ static int
 keep(void *arg, const struct prov_record *r)
 {
 	struct got *g = arg;
-	char *s = json_dumps(prov_record_to_json(r), JSON_COMPACT);
 	json_t *o = prov_record_to_json(r);
 	struct prov_record back;
 	struct prov_err e;
 
-	free(s);
 	/* the record survives a trip through JSON */
 	if (prov_record_from_json(&back, o, &e) == PROV_OK) {
-		s = json_dumps(prov_record_to_json(&back), JSON_COMPACT);
+		json_t *again = prov_record_to_json(&back);
+		char *s = json_dumps(again, JSON_COMPACT);
 		char *s2 = json_dumps(o, JSON_COMPACT);
 		if (strcmp(s, s2) != 0)
 			prov_buf_addstr(&g->text, "MISMATCH;");
 		free(s);
 		free(s2);
+		json_decref(again);
 	} else
 		prov_buf_addstr(&g->text, "UNREADABLE;");
 	prov_record_release(&back);
