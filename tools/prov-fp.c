@@ -108,8 +108,8 @@ emit(void *arg, const struct prov_record *r)
 	int rc;
 
 	st->records++;
-	if (!prov_record_is_member(r))
-		st->bytes += r->size;
+	if (!prov_record_is_member(r) && strcmp(r->kind, "sequence") != 0)
+		st->bytes += r->size;	/* a sequence's frames were counted */
 	if (r->status != PROV_OK) {
 		struct prov_buf b = PROV_BUF_INIT;
 		st->failed++;
