@@ -14,9 +14,33 @@
 #
 # Wall and CPU seconds are both printed: on a loaded machine the CPU figure
 # (all threads) is the steadier one.  Ratios are index vs linear throughput.
-# Environment: BENCH_DIR (scratch), PROV_BENCH_BIN, SIZES, QUERIES, LINEAR.
+#
+# Then the command: `prov-ledger match` on a ledger holding a handoff of
+# $ARTIFACTS (default 10^5) frames with PDQ hashes (clustered as above),
+# 1000 queries: the first run builds the index file from the ledger's
+# entries, the second loads it, the third follows one more handoff (only
+# that entry is read).
+# Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, SIZES,
+# QUERIES, LINEAR, ARTIFACTS.
+#
+# Figures of 2026-11-29 on the 2-core development machine while several
+# other builds and test suites ran on it (load average 8 to 14), so wall
+# times are inflated; CPU seconds are the better guide (build and load are
+# wall seconds, ratio is index vs linear queries per CPU second):
+#   stored  distrib    build  load  file   B/hash hits/q  index q/cpu-s  linear q/cpu-s  ratio
+#   10^6    random      1.8s  0.13s  111MB  116    0.8     15090           708            21x
+#   10^6    clustered   2.0s  0.15s  111MB  116   47.5      8964           695            13x
+#   10^7    random     17.9s  1.66s 1072MB  112    0.8      1173            53            22x
+#   10^7    clustered  13.4s  1.37s 1072MB  112   48.1      1212            61            20x
+# 10^4 queries against 10^7 hashes: 21 s (random) and 20 s (clustered)
+# wall through the index on 2 threads, 455 s and 350 s by the linear scan
+# (extrapolated from 200 queries).  Peak RSS of the driver at 10^7: 1.55 GB
+# (of which 0.48 GB are its own input array).  prov-ledger match, 10^5
+# frames in one handoff, 1000 queries: 2.8 s CPU building the index from
+# the ledger, 1.9 s loading it, 2.0 s after one more handoff (most of it
+# parsing the matched handoff's JSON to print the artifacts' paths).
 set -u
-: "${BENCH_DIR:?}" "${PROV_BENCH_BIN:?}"
+: "${BENCH_DIR:?}" "${PROV_BENCH_BIN:?}" "${PROV_BIN:?}"
 SIZES=${SIZES:-"1000000 10000000"}
 QUERIES=${QUERIES:-10000}
 B=$PROV_BENCH_BIN/bench_pdqidx
@@ -45,3 +69,44 @@ for n in $SIZES; do
 done
 echo "(10^4 queries at distance 31 on 2 threads; idx_q/cpus = queries per CPU second;"
 echo " lin_all_s = the linear scan's time for all queries, extrapolated)"
+
+ARTIFACTS=${ARTIFACTS:-100000}
+PL=$PROV_BIN/prov-ledger
+cd "$dir" || exit 2
+echo "-- prov-ledger match on a ledger with a handoff of $ARTIFACTS frames"
+python3 -c "
+import random
+random.seed(7)
+def flip(h, k):
+    for _ in range(k): h ^= 1 << random.randrange(256)
+    return h
+q = open('queries', 'w')
+for i in range($ARTIFACTS):
+    if i % 10000 == 0: ep = random.getrandbits(256)
+    if i % 100 == 0: shot = flip(ep, 40)
+    h = flip(shot, random.randrange(25))
+    print('{\"path\":\"ep%03d/sh%04d.%04d.exr\",\"kind\":\"exr\",\"sha256\":\"%064x\",\"pdq\":{\"hash\":\"%064x\",\"quality\":100}}' % (i // 10000, i // 100, i % 100, i, h))
+    if i % ($ARTIFACTS // 1000 or 1) == 0: print('%064x' % flip(h, random.randrange(17)), file=q)
+" >big.ndjson || exit 2
+export PROV_LEDGER=$dir/m.ledger
+"$PL" key generate m.example/prov -o op.key >/dev/null &&
+"$PL" key generate studio -o studio.key >studio.vkey &&
+"$PL" key generate vendor -o vendor.key >vendor.vkey &&
+"$PL" init --origin m.example/prov --key op.key >/dev/null &&
+"$PL" party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key >/dev/null &&
+"$PL" party add vendor --role vendor --vkey "$(cat vendor.vkey)" --key studio.key >/dev/null &&
+"$PL" handoff --to vendor --project ep104 --key studio.key <big.ndjson >/dev/null || exit 2
+t() {
+	label=$1
+	shift
+	/usr/bin/time -f "%e %U %S %M" -o time.txt "$@" >out 2>err ||
+	    { echo "$label: failed" >&2; cat err >&2; exit 2; }
+	read -r wall user sys rss <time.txt
+	printf '%-46s %7.2f s wall %7.2f s cpu %6d MB rss %7d matches\n' "$label" "$wall" \
+	    "$(echo "$user + $sys" | bc)" $((rss / 1024)) "$(wc -l <out)"
+}
+t "match, index built from the ledger" sh -c "'$PL' match <queries"
+printf '%-46s %7d bytes\n' "index file" "$(stat -c %s m.ledger.pdqidx)"
+t "match, index loaded from its file" sh -c "'$PL' match <queries"
+head -n 100 big.ndjson | "$PL" handoff --to vendor --project ep104 --key studio.key >/dev/null || exit 2
+t "match after one more handoff (100 frames)" sh -c "'$PL' match <queries"

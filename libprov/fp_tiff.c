@@ -278,12 +278,21 @@ unpack(struct page *p, const unsigned char *src, uint32_t n, unsigned spb,
 
 		for (k = 0; k < spb; k++) {
 			unsigned char *d = (unsigned char *)ch[k].data + at * sz;
+			const unsigned char *s = src + (size_t)k * sz;
+			size_t step = (size_t)spb * sz;
 
+			/* constant sizes, so that memcpy becomes a load and a store */
 			if (spb == 1)
 				memcpy(d, src, (size_t)n * sz);
+			else if (sz == 2)
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 2, s, 2);
+			else if (sz == 4)
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 4, s, 4);
 			else
-				for (x = 0; x < n; x++)
-					memcpy(d + (size_t)x * sz, src + ((size_t)x * spb + k) * sz, sz);
+				for (x = 0; x < n; x++, s += step)
+					memcpy(d + (size_t)x * 8, s, 8);
 		}
 	} else if (bps == 24) {
 		for (x = 0; x < n; x++)
@@ -698,7 +707,7 @@ tiff_fingerprint(const struct prov_blob *blob, const struct prov_fp_opts *opts,
 	TIFFOpenOptionsSetMaxSingleMemAlloc(to, MAX_ALLOC);
 	TIFFOpenOptionsSetErrorHandlerExtR(to, on_error, &c);
 	TIFFOpenOptionsSetWarningHandlerExtR(to, on_warning, &c);
-	tif = TIFFClientOpenExt(blob->name, "rm", &c, mem_read, mem_write, mem_seek,
+	tif = TIFFClientOpenExt(blob->name, "r", &c, mem_read, mem_write, mem_seek,
 	    mem_close, mem_size, mem_map, mem_unmap, to);
 	TIFFOpenOptionsFree(to);
 	if (tif == NULL) {

@@ -42,11 +42,15 @@
  * marker differs:
  *     header (128 bytes): "PROVPDQX", version, header size, chunks, byte
  *         order marker, count n, the stamp (ledger size and root the index
- *         covers), a checksum, the file size
+ *         covers), a checksum, the file size, the count nb <= n of hashes
+ *         the tables cover (the first nb)
  *     hashes   n x 32 bytes
  *     items    n x 16 bytes (id u64, sub u32, part u16, quality u8, 0)
  *     offsets  16 x 65537 x u32
- *     lists    16 x n x u32
+ *     lists    16 x nb x u32
+ * Hashes beyond nb (added since the tables were last built: a few new
+ * ledger entries) are compared with every query directly, which keeps a
+ * search exact; the tables are rebuilt once that tail grows large.
  * It is mapped read-only and used in place.  Loading checks the header, the
  * size, a 64-bit checksum over the whole file (a cache must not be trusted
  * to be intact; the checksum catches accidental corruption, not forgery:
@@ -71,7 +75,7 @@
 #define CHUNKS 16
 #define BUCKETS 65536u
 #define HEADER_SIZE 128
-#define FILE_VERSION 1
+#define FILE_VERSION 2
 #define BOM 0x01020304u
 #define MAX_RADIUS 3		/* r <= 3: d <= 63 through the tables */
 #define MAX_ITEMS 0xfffffff0u
@@ -321,7 +325,8 @@ prov_pdqidx_free(struct prov_pdqidx *x)
 	free(x);
 }
 
-/* Moves a mapped index into owned memory, so that it can grow. */
+/* Makes room for need hashes in owned memory (copying a mapped file's
+ * hashes and items there), so that the index can grow. */
 static void
 own(struct prov_pdqidx *x, size_t need)
 {
@@ -349,23 +354,8 @@ own(struct prov_pdqidx *x, size_t need)
 	x->alloc = cap;
 	x->hashes = x->own_hashes;
 	x->items = x->own_items;
-	if (x->map) {
-		/* The tables pointed into the mapping: keep them usable. */
-		if (x->built) {
-			uint32_t *o = prov_xmalloc((size_t)CHUNKS * (BUCKETS + 1) * 4);
-			uint32_t *l = prov_xmalloc((size_t)CHUNKS * x->built * 4);
-
-			memcpy(o, x->off, (size_t)CHUNKS * (BUCKETS + 1) * 4);
-			memcpy(l, x->list, (size_t)CHUNKS * x->built * 4);
-			x->own_off = o;
-			x->own_list = l;
-			x->off = o;
-			x->list = l;
-		}
-		munmap(x->map, x->map_len);
-		x->map = NULL;
-		x->map_len = 0;
-	}
+	/* The tables of a mapped file stay where they are (the mapping lives
+	 * until prov_pdqidx_free) and go on serving the first x->built. */
 }
 
 int
@@ -406,22 +396,29 @@ build_chunks(void *arg)
 	struct build_job *j = arg;
 	const struct prov_pdqidx *x = j->x;
 	uint32_t *cur = prov_xmalloc(BUCKETS * sizeof(*cur));
+	uint16_t *val = prov_xmalloc((x->n ? x->n : 1) * sizeof(*val));
 	unsigned c;
 	size_t i, v;
 
+	/* A counting sort per chunk.  The chunk's values are copied out in
+	 * the counting pass, so the scatter pass reads 2 bytes per hash, not
+	 * the hash's whole cache line again. */
 	for (c = j->first; c < CHUNKS; c += j->step) {
 		uint32_t *off = j->off + (size_t)c * (BUCKETS + 1);
 		uint32_t *list = j->list + (size_t)c * x->n;
 
 		memset(off, 0, (BUCKETS + 1) * sizeof(*off));
-		for (i = 0; i < x->n; i++)
-			off[chunk_of(x->hashes + 4 * i, c) + 1]++;
+		for (i = 0; i < x->n; i++) {
+			val[i] = (uint16_t)chunk_of(x->hashes + 4 * i, c);
+			off[val[i] + 1]++;
+		}
 		for (v = 0; v < BUCKETS; v++)
 			off[v + 1] += off[v];
 		memcpy(cur, off, BUCKETS * sizeof(*cur));
 		for (i = 0; i < x->n; i++)
-			list[cur[chunk_of(x->hashes + 4 * i, c)]++] = (uint32_t)i;
+			list[cur[val[i]]++] = (uint32_t)i;
 	}
+	free(val);
 	free(cur);
 	return NULL;
 }
@@ -476,6 +473,12 @@ size_t
 prov_pdqidx_count(const struct prov_pdqidx *x)
 {
 	return x->n;
+}
+
+size_t
+prov_pdqidx_unindexed(const struct prov_pdqidx *x)
+{
+	return x->off ? x->n - x->built : x->n;
 }
 
 int
@@ -691,7 +694,8 @@ struct header {
 	unsigned char stamp_root[32];
 	uint64_t checksum;
 	uint64_t file_size;
-	unsigned char reserved[HEADER_SIZE - 8 - 16 - 16 - 32 - 16];
+	uint64_t built;			/* hashes the tables cover: a prefix */
+	unsigned char reserved[HEADER_SIZE - 8 - 16 - 16 - 32 - 24];
 };
 _Static_assert(sizeof(struct header) == HEADER_SIZE, "128-byte header");
 
@@ -805,7 +809,7 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	size_t bodylen;
 	int fd, rc;
 
-	if ((rc = prov_pdqidx_build(x, 1, e)) != PROV_OK)
+	if (x->off == NULL && (rc = prov_pdqidx_build(x, 1, e)) != PROV_OK)
 		return rc;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, magic, sizeof(magic));
@@ -814,10 +818,11 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	h.chunks = CHUNKS;
 	h.bom = BOM;
 	h.count = x->n;
+	h.built = x->built;
 	h.stamp_size = x->stamp.size;
 	memcpy(h.stamp_root, x->stamp.root, 32);
 	bodylen = x->n * (32 + sizeof(struct item_rec)) + (size_t)CHUNKS * (BUCKETS + 1) * 4 +
-	    (size_t)CHUNKS * x->n * 4;
+	    (size_t)CHUNKS * x->built * 4;
 	h.file_size = HEADER_SIZE + bodylen;
 	/* The checksum covers the header (with checksum 0) and the body. */
 	cksum_init(&k);
@@ -825,11 +830,14 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	cksum_update(&k, x->hashes, x->n * 32);
 	cksum_update(&k, x->items, x->n * sizeof(struct item_rec));
 	cksum_update(&k, x->off, (size_t)CHUNKS * (BUCKETS + 1) * 4);
-	cksum_update(&k, x->list, (size_t)CHUNKS * x->n * 4);
+	cksum_update(&k, x->list, (size_t)CHUNKS * x->built * 4);
 	h.checksum = cksum_final(&k);
 
+	/* A temporary file of our own (a stale one of a dead process with our
+	 * pid is removed first), renamed over path once complete. */
 	prov_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	(void)unlink(tmp.buf);
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		rc = prov_seterr(e, PROV_FAILED, errno, "%s: %s", tmp.buf, strerror(errno));
 		prov_buf_release(&tmp);
@@ -838,7 +846,7 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 	if (write_all(fd, &h, sizeof(h)) || write_all(fd, x->hashes, x->n * 32) ||
 	    write_all(fd, x->items, x->n * sizeof(struct item_rec)) ||
 	    write_all(fd, x->off, (size_t)CHUNKS * (BUCKETS + 1) * 4) ||
-	    write_all(fd, x->list, (size_t)CHUNKS * x->n * 4) || fsync(fd) != 0) {
+	    write_all(fd, x->list, (size_t)CHUNKS * x->built * 4) || fsync(fd) != 0) {
 		rc = prov_seterr(e, PROV_FAILED, errno, "%s: %s", tmp.buf, strerror(errno));
 		close(fd);
 		unlink(tmp.buf);
@@ -887,7 +895,7 @@ prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e)
 	struct stat st;
 	struct cksum k;
 	unsigned char *map;
-	uint64_t want, n;
+	uint64_t want, n, nb;
 	int fd;
 
 	*out = NULL;
@@ -918,10 +926,12 @@ prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e)
 	if (h.bom != BOM)
 		BAD("%s: index written with another byte order", path);
 	n = h.count;
-	if (n > MAX_ITEMS)
-		BAD("%s: index count %llu out of range", path, (unsigned long long)n);
+	nb = h.built;
+	if (n > MAX_ITEMS || nb > n)
+		BAD("%s: index count %llu (%llu in tables) out of range", path,
+		    (unsigned long long)n, (unsigned long long)nb);
 	want = HEADER_SIZE + n * (32 + sizeof(struct item_rec)) + (uint64_t)CHUNKS * (BUCKETS + 1) * 4 +
-	    (uint64_t)CHUNKS * n * 4;
+	    (uint64_t)CHUNKS * nb * 4;
 	if (h.file_size != want || (uint64_t)st.st_size != want)
 		BAD("%s: index size %llu, expected %llu (truncated or grown)", path,
 		    (unsigned long long)st.st_size, (unsigned long long)want);
@@ -939,12 +949,13 @@ prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e)
 		const uint32_t *off = (const uint32_t *)(map + HEADER_SIZE + n * 48);
 		const uint32_t *list = off + (size_t)CHUNKS * (BUCKETS + 1);
 
-		if (!tables_sane(off, list, (size_t)n))
+		if (!tables_sane(off, list, (size_t)nb))
 			BAD("%s: index tables out of range", path);
 		x = prov_xcalloc(1, sizeof(*x));
 		x->map = map;
 		x->map_len = (size_t)st.st_size;
-		x->n = x->built = (size_t)n;
+		x->n = (size_t)n;
+		x->built = (size_t)nb;
 		x->hashes = (const uint64_t *)(map + HEADER_SIZE);
 		x->items = (const struct item_rec *)(map + HEADER_SIZE + n * 32);
 		x->off = off;

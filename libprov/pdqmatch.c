@@ -228,7 +228,11 @@ prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l, const c
 			return rc;
 		}
 	}
-	if ((rc = prov_pdqidx_build(x, nthreads, e)) != PROV_OK) {
+	/* A fresh index is built; a loaded one only when the hashes its
+	 * tables do not cover grow beyond 4096 and 1/64 of all. */
+	if ((info->rebuilt || (prov_pdqidx_unindexed(x) > 4096 &&
+	    prov_pdqidx_unindexed(x) > prov_pdqidx_count(x) / 64)) &&
+	    (rc = prov_pdqidx_build(x, nthreads, e)) != PROV_OK) {
 		prov_pdqidx_free(x);
 		return rc;
 	}
@@ -295,55 +299,185 @@ cmp_by_entry(const void *a, const void *b)
 	return (*x)->artifact < (*y)->artifact ? -1 : (*x)->artifact > (*y)->artifact;
 }
 
+/*
+ * A JSON skipper over an entry's bytes, so that a match in a handoff of
+ * 10^5 artifacts parses that one artifact, not the whole entry (which
+ * costs about a second).  Each function returns the position after what it
+ * skipped, or NULL when the text is not what it must be; p < end always
+ * before a read.
+ */
 static const char *
-type_name(const char *t)
+skip_ws(const char *p, const char *end)
 {
-	static const char *const known[] = { "handoff", "receipt", "sighting" };
-	size_t i;
-
-	for (i = 0; t && i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(t, known[i]) == 0)
-			return known[i];
-	return "entry";
+	while (p && p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
 }
 
-/* Reads back the record of every match, each entry once. */
+static const char *
+skip_string(const char *p, const char *end)
+{
+	if (p == NULL || p >= end || *p != '"')
+		return NULL;
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			if (++p >= end)
+				return NULL;
+		} else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+static const char *
+skip_value(const char *p, const char *end)
+{
+	size_t depth = 0;
+
+	p = skip_ws(p, end);
+	if (p == NULL || p >= end)
+		return NULL;
+	if (*p == '"')
+		return skip_string(p, end);
+	if (*p != '{' && *p != '[') {
+		/* A number, true, false or null. */
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+		    *p != '\n' && *p != '\t' && *p != '\r')
+			p++;
+		return p;
+	}
+	while (p < end) {
+		if (*p == '"') {
+			if ((p = skip_string(p, end)) == NULL)
+				return NULL;
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ']') {
+			if (depth == 0)
+				return NULL;
+			if (--depth == 0)
+				return p + 1;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+/* The value of member key of the object at p, or NULL. */
+static const char *
+member(const char *p, const char *end, const char *key)
+{
+	size_t klen = strlen(key);
+
+	p = skip_ws(p, end);
+	if (p == NULL || p >= end || *p != '{')
+		return NULL;
+	p = skip_ws(p + 1, end);
+	while (p && p < end && *p == '"') {
+		const char *k = p + 1, *ke = skip_string(p, end);
+
+		if (ke == NULL)
+			return NULL;
+		p = skip_ws(ke, end);
+		if (p == NULL || p >= end || *p != ':')
+			return NULL;
+		p = skip_ws(p + 1, end);
+		if ((size_t)(ke - 1 - k) == klen && memcmp(k, key, klen) == 0)
+			return p;
+		p = skip_ws(skip_value(p, end), end);
+		if (p == NULL || p >= end || *p != ',')
+			return NULL;
+		p = skip_ws(p + 1, end);
+	}
+	return NULL;
+}
+
+/* Where an entry's artifacts array starts, and the entry's type. */
+static const char *
+artifacts_at(const char *p, const char *end, const char **type)
+{
+	const char *t = member(p, end, "type"), *body = member(p, end, "body");
+
+	*type = "entry";
+	if (t == NULL || body == NULL)
+		return NULL;
+	if (end - t >= 9 && memcmp(t, "\"handoff\"", 9) == 0) {
+		*type = "handoff";
+		return member(member(body, end, "manifest"), end, "artifacts");
+	}
+	if (end - t >= 9 && memcmp(t, "\"receipt\"", 9) == 0)
+		*type = "receipt";
+	else if (end - t >= 10 && memcmp(t, "\"sighting\"", 10) == 0)
+		*type = "sighting";
+	else
+		return NULL;
+	return member(body, end, "artifacts");
+}
+
+/* Reads back the record of every match, each entry once, parsing only the
+ * matched artifacts: the array is walked forward, matches in artifact
+ * order. */
 static int
 resolve(struct prov_ledger *l, struct prov_pdq_matches *m, struct prov_err *e)
 {
 	struct prov_pdq_match **by = prov_xmalloc((m->n ? m->n : 1) * sizeof(*by));
 	struct prov_buf b = PROV_BUF_INIT;
-	json_t *entry = NULL, *arts = NULL;
+	const char *type = "entry", *p = NULL, *end = NULL;
 	uint64_t cur = UINT64_MAX;
-	const char *type = "entry";
-	size_t i;
+	size_t i, at = 0;
+	json_t *last = NULL;
 	int rc = PROV_OK;
 
 	for (i = 0; i < m->n; i++)
 		by[i] = &m->v[i];
 	qsort(by, m->n, sizeof(*by), cmp_by_entry);
 	for (i = 0; i < m->n && rc == PROV_OK; i++) {
+		const char *v;
+
 		if (by[i]->entry != cur) {
-			json_decref(entry);
-			entry = NULL;
 			cur = by[i]->entry;
 			prov_buf_reset(&b);
 			if ((rc = prov_ledger_entry(l, cur, &b, e)) != PROV_OK)
 				break;
-			if ((entry = json_loadb(b.buf, b.len, 0, NULL)) == NULL) {
-				rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": not JSON", cur);
+			end = b.buf + b.len;
+			p = skip_ws(artifacts_at(b.buf, end, &type), end);
+			if (p == NULL || p >= end || *p != '[') {
+				rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": no artifacts", cur);
 				break;
 			}
-			arts = artifacts_of(entry);
-			type = type_name(json_string_value(json_object_get(entry, "type")));
+			p++;
+			at = 0;
+			last = NULL;
 		}
 		by[i]->type = type;
-		by[i]->record = json_incref(json_array_get(arts, by[i]->artifact));
-		if (by[i]->record == NULL)
+		if (last && i > 0 && by[i - 1]->entry == cur && by[i - 1]->artifact == by[i]->artifact) {
+			by[i]->record = json_incref(last);
+			continue;
+		}
+		/* p is at element `at` (or the ',' before it). */
+		for (;;) {
+			p = skip_ws(p, end);
+			if (p && p < end && *p == ',' && at > 0)
+				p = skip_ws(p + 1, end);
+			if (p == NULL || p >= end || *p == ']')
+				break;
+			if (at == by[i]->artifact)
+				break;
+			p = skip_value(p, end);
+			at++;
+		}
+		v = p;
+		if (v == NULL || v >= end || *v == ']' || (p = skip_value(v, end)) == NULL ||
+		    (last = json_loadb(v, (size_t)(p - v), 0, NULL)) == NULL) {
 			rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": no artifact %" PRIu32
 			    " (the index does not fit the ledger)", cur, by[i]->artifact);
+			break;
+		}
+		at++;
+		by[i]->record = last;
 	}
-	json_decref(entry);
 	prov_buf_release(&b);
 	free(by);
 	return rc;

@@ -621,8 +621,12 @@ PROV_API int prov_pdqidx_add(struct prov_pdqidx *x, const struct prov_pdqidx_ite
 /* (Re)builds the chunk tables over every item, on nthreads threads. */
 PROV_API int prov_pdqidx_build(struct prov_pdqidx *x, unsigned nthreads, struct prov_err *e);
 /* Number of stored hashes; item i (0-based, in order of addition) into
- * *out, returning 0, or -1 when i is out of range. */
+ * *out, returning 0, or -1 when i is out of range.  Both read only and are
+ * thread-safe on an index no thread is changing. */
 PROV_API size_t prov_pdqidx_count(const struct prov_pdqidx *x);
+/* How many of them (the last ones) the tables do not cover yet: searches
+ * compare those with each query directly. */
+PROV_API size_t prov_pdqidx_unindexed(const struct prov_pdqidx *x);
 PROV_API int prov_pdqidx_item(const struct prov_pdqidx *x, size_t i,
     struct prov_pdqidx_item *out);
 /* The stamp saved with the index (zero for a new one), and setting it. */
@@ -659,9 +663,11 @@ struct prov_pdqidx_hits {
 PROV_API int prov_pdqidx_search_many(const struct prov_pdqidx *x,
     const unsigned char *queries, size_t nq, int maxdist, unsigned nthreads, int flags,
     struct prov_pdqidx_hits *out, struct prov_err *e);
+/* Frees the hits and empties h. */
 PROV_API void prov_pdqidx_hits_release(struct prov_pdqidx_hits *h);
-/* Writes x (building it first) to path through a temporary file renamed
- * over it, with x's stamp and a checksum. */
+/* Writes x to path through a temporary file renamed over it, with x's
+ * stamp and a checksum; its tables as they are (built first when x never
+ * was), the hashes they do not cover yet after them. */
 PROV_API int prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e);
 /* Maps an index file and checks its header, size, checksum and tables.
  * PROV_WARN when the file does not exist, PROV_FAILED when it is corrupt
@@ -690,7 +696,9 @@ struct prov_pdqidx_sync {
  * receipts, sightings), kept in the file at path: loaded when it is intact
  * and covers a prefix of this ledger (its stamp's root equals the ledger's
  * root at that size), then brought up to date by reading only the entries
- * appended since, and saved again when anything changed.  A missing,
+ * appended since, and saved again when anything changed (the tables are
+ * rebuilt when the hashes they do not cover exceed 4096 and 1/64 of all,
+ * so that small appends cost neither a rebuild nor slower searches).  A missing,
  * corrupt or stale file (another ledger, or more entries than this one)
  * is rebuilt from all entries.  A file that cannot be written is not an
  * error: the index is then used from memory (info->saved = 0, info->why).
@@ -719,11 +727,14 @@ struct prov_pdq_matches {
  * Matches nq prov-fp records (every hash of each, as prov_pdq_record_hashes
  * gives) against the index of ledger l: one match per (query, artifact),
  * the closest of their hash pairs, ordered by query, distance, entry and
- * artifact.  Each artifact's record is read back from its entry.
+ * artifact.  Each artifact's record is read back from its entry (each
+ * matched entry is parsed once).  x must be the index of l
+ * (prov_pdqidx_open_ledger); l is used by this thread only.
  */
 PROV_API int prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
     json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
     struct prov_pdq_matches *out, struct prov_err *e);
+/* Drops the records' references, frees the list and empties m. */
 PROV_API void prov_pdq_matches_release(struct prov_pdq_matches *m);
 
 /* (end of PDQ index) */

@@ -751,14 +751,20 @@ cmd_match(int argc, char **argv)
 	struct prov_err e;
 	struct opts o;
 	size_t i, nq;
+	unsigned threads;
+	long nprocs;
 	int rc;
 
 	if (parse_opts(argc, argv, &o) != argc)
 		usage(stderr, 2);
+	if (isatty(STDIN_FILENO))
+		errx(2, "the queries are read from stdin: pipe prov-fp --json or hex hashes into it");
+	nprocs = sysconf(_SC_NPROCESSORS_ONLN);
+	threads = nprocs < 1 ? 1 : nprocs > 16 ? 16 : (unsigned)nprocs;
 	nq = read_queries(recs, names);
 	l = open_ledger(PROV_LEDGER_READONLY);
 	prov_buf_addf(&path, "%s.pdqidx", ledger_path);
-	if ((rc = prov_pdqidx_open_ledger(&x, l, path.buf, 2, &sync, &e)) != PROV_OK)
+	if ((rc = prov_pdqidx_open_ledger(&x, l, path.buf, threads, &sync, &e)) != PROV_OK)
 		fail(PROV_FATAL, &e);
 	if (sync.rebuilt && sync.why[0])
 		warnx("pdq index rebuilt: %s", sync.why);
@@ -767,7 +773,7 @@ cmd_match(int argc, char **argv)
 	q = prov_xcalloc(nq ? nq : 1, sizeof(*q));
 	for (i = 0; i < nq; i++)
 		q[i] = json_array_get(recs, i);
-	if ((rc = prov_pdq_match_records(x, l, q, nq, o.distance, 2, &m, &e)) != PROV_OK)
+	if ((rc = prov_pdq_match_records(x, l, q, nq, o.distance, threads, &m, &e)) != PROV_OK)
 		fail(rc, &e);
 	for (i = 0; i < m.n; i++) {
 		const struct prov_pdq_match *p = &m.v[i];

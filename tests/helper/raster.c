@@ -4,23 +4,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "prov.h"
 #include "../../tools/common.h"
 #include "verbs.h"
 
+/* The whole file, read at its size in one buffer (as prov-fp maps it), or
+ * through a growing buffer when the size is unknown (a pipe). */
 static unsigned char *
 slurp(const char *path, size_t *len)
 {
 	struct prov_buf b = PROV_BUF_INIT;
-	char chunk[65536];
+	struct stat st;
 	size_t n;
 	FILE *fp = fopen(path, "rb");
 
 	if (fp == NULL)
 		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		prov_buf_add(&b, chunk, n);
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		prov_buf_grow(&b, (size_t)st.st_size + 1);
+	do {
+		prov_buf_grow(&b, 65536);
+		n = fread(b.buf + b.len, 1, b.alloc - b.len - 1, fp);
+		b.len += n;
+		b.buf[b.len] = 0;
+	} while (n > 0);
 	fclose(fp);
 	return (unsigned char *)prov_buf_detach(&b, len);
 }

@@ -427,12 +427,25 @@ DEFINE_TEST(test_pdqidx_file_round_trip_and_growth)
 			memcpy(more[i].hash, stored + 32 * (n + i), 32);
 		assert_ok(prov_pdqidx_add(y, more, 500, &e));
 	}
+	assert_eq_int(prov_pdqidx_unindexed(y), 500);
 	for (i = 0; i < 40; i++) {
 		memcpy(q, stored + 32 * (n + rnd() % 500), 32);
 		flip(q, (int)(rnd() % 32));
 		assert_true(same_as_linear(y, stored, n + 500, q, 31) >= 1);
 	}
+	/* Saved with that tail and loaded: the same, still exact. */
+	assert_ok(prov_pdqidx_save(y, "tail", &e));
+	prov_pdqidx_free(x);
+	assert_ok(prov_pdqidx_load(&x, "tail", &e));
+	assert_eq_int(prov_pdqidx_count(x), n + 500);
+	assert_eq_int(prov_pdqidx_unindexed(x), 500);
+	for (i = 0; i < 40; i++) {
+		memcpy(q, stored + 32 * (rnd() % (n + 500)), 32);
+		flip(q, (int)(rnd() % 32));
+		assert_true(same_as_linear(x, stored, n + 500, q, 31) >= 1);
+	}
 	assert_ok(prov_pdqidx_build(y, 2, &e));
+	assert_eq_int(prov_pdqidx_unindexed(y), 0);
 	for (i = 0; i < 40; i++) {
 		memcpy(q, stored + 32 * (rnd() % (n + 500)), 32);
 		flip(q, (int)(rnd() % 40));
@@ -595,9 +608,12 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 		json_decref(p);
 	}
 	prov_buf_release(&b);
-	/* Entry 3: a.png (hash 0, trimmed hash 1), b.png (hash 2), no-pdq. */
-	assert_ok(append_handoff(l, &studio, json_pack("[o,o,{s:s}]", artifact("a.png", 0, 1),
-	    artifact("b.png", 2, -1), "path", "notes.txt")));
+	/* Entry 3: a file without PDQ whose name has quotes, brackets and
+	 * backslashes (skipped over when the matches are read back), a.png
+	 * (hash 0, trimmed hash 1), b.png (hash 2). */
+	assert_ok(append_handoff(l, &studio, json_pack("[{s:s,s:[i,{s:s}]},o,o]", "path",
+	    "notes \"]}\\\\ ,\\\" z.txt", "misc", 1, "k", "]}", artifact("a.png", 0, 1),
+	    artifact("b.png", 2, -1))));
 
 	assert_ok(prov_pdqidx_open_ledger(&x, l, "l.ledger.pdqidx", 2, &s, &e));
 	assert_eq_int(s.rebuilt, 1);
@@ -624,6 +640,8 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(s.added, 1);
 	assert_eq_int(s.saved, 1);
 	assert_eq_int(prov_pdqidx_count(x), 4);
+	/* One new hash: kept beside the tables, not worth rebuilding them. */
+	assert_eq_int(prov_pdqidx_unindexed(x), 1);
 
 	/* Match: near a.png's trimmed hash (5 bits), and exactly b.png. */
 	prov_unhex(pdq_hex[1], h, 32);
@@ -640,7 +658,7 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(m.n, 2);
 	assert_eq_int(m.v[0].query, 0);
 	assert_eq_int(m.v[0].entry, 3);
-	assert_eq_int(m.v[0].artifact, 0);
+	assert_eq_int(m.v[0].artifact, 1);
 	assert_eq_int(m.v[0].distance, 5);
 	assert_eq_int(m.v[0].trimmed, 1);
 	assert_eq_int(m.v[0].part, 1);
@@ -648,6 +666,7 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_str(m.v[0].type, "handoff");
 	assert_eq_str(json_string_value(json_object_get(m.v[0].record, "path")), "a.png");
 	assert_eq_int(m.v[1].query, 1);
+	assert_eq_int(m.v[1].artifact, 2);
 	assert_eq_int(m.v[1].distance, 0);
 	assert_eq_int(m.v[1].quality, 92);
 	assert_eq_str(json_string_value(json_object_get(m.v[1].record, "path")), "b.png");
@@ -687,6 +706,26 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 	assert_eq_int(s.rebuilt, 1);
 	assert_true(strstr(s.why, "another ledger") != NULL);
 	assert_eq_int(prov_pdqidx_count(x), 4);
+	prov_pdqidx_free(x);
+	/* 5000 new hashes: more than 4096 and 1/64 of all, the tables are
+	 * rebuilt over everything. */
+	{
+		json_t *arts = json_array();
+		char hex[65];
+
+		for (i = 0; i < 5000; i++) {
+			random_hash(h);
+			prov_hex(h, 32, hex);
+			json_array_append_new(arts, json_pack("{s:s,s:{s:s,s:i}}", "path", "f.png",
+			    "pdq", "hash", hex, "quality", 100));
+		}
+		assert_ok(append_handoff(l, &studio, arts));
+	}
+	assert_ok(prov_pdqidx_open_ledger(&x, l, "m.ledger.pdqidx", 2, &s, &e));
+	assert_eq_int(s.rebuilt, 0);
+	assert_eq_int(s.added, 5000);
+	assert_eq_int(prov_pdqidx_count(x), 5004);
+	assert_eq_int(prov_pdqidx_unindexed(x), 0);
 	prov_pdqidx_free(x);
 	prov_ledger_close(l);
 	prov_key_release(&op);
