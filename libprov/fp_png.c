@@ -33,6 +33,8 @@ struct png_ctx {
 	char msg[200];
 	int failed;			/* our own error, e already set */
 	json_t *obj;
+	unsigned char cicp[4];		/* here, not on decode()'s stack: setjmp */
+	int has_cicp;
 };
 
 static int
@@ -242,15 +244,13 @@ decode(struct png_ctx *c)
 	int depth, ct, interlace, passes, p;
 	unsigned nch, k, bits;
 	size_t rowbytes;
-	unsigned char cicp[4];
 	char bad[5];
 	uint32_t claimed;
-	int has_cicp;
 
 	if (setjmp(png_jmpbuf(c->png)))
 		return c->failed ? PROV_FAILED
 		    : prov_seterr(c->e, PROV_FAILED, 0, "%s: PNG: %s", c->blob->name, c->msg);
-	if (walk_chunks(c->blob, cicp, &has_cicp, bad, &claimed) != 0) {
+	if (walk_chunks(c->blob, c->cicp, &c->has_cicp, bad, &claimed) != 0) {
 		c->failed = 1;
 		prov_seterr(c->e, PROV_FAILED, 0,
 		    "%s: PNG: %s chunk claims %lu bytes, more than the file holds (truncated)",
@@ -275,9 +275,9 @@ decode(struct png_ctx *c)
 		png_longjmp(c->png, 1);
 	}
 	colour_hints(c);
-	if (has_cicp)
-		json_object_set_new(c->obj, "cICP", json_pack("[iiii]", cicp[0],
-		    cicp[1], cicp[2], cicp[3]));
+	if (c->has_cicp)
+		json_object_set_new(c->obj, "cICP", json_pack("[iiii]", c->cicp[0],
+		    c->cicp[1], c->cicp[2], c->cicp[3]));
 	bits = (unsigned)depth;
 	if (ct == PNG_COLOR_TYPE_PALETTE) {
 		png_set_palette_to_rgb(c->png);
