@@ -89,6 +89,7 @@ $(OUT)/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(OUT)/libprov/pdq.o: ALL_CFLAGS += $(EXACT_FP)
+$(OUT)/tests/unit/t_pdq.o: ALL_CFLAGS += $(EXACT_FP)
 
 # The ledger executes schemas/ledger.sql itself: one source for both.
 $(OUT)/gen/ledger_sql.h: schemas/ledger.sql

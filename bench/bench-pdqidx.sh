@@ -32,13 +32,16 @@
 #   10^6    clustered   2.0s  0.15s  111MB  116   47.5      8964           695            13x
 #   10^7    random     17.9s  1.66s 1072MB  112    0.8      1173            53            22x
 #   10^7    clustered  13.4s  1.37s 1072MB  112   48.1      1212            61            20x
+# A second run gave ratios of 21x, 14x, 16x and 18x (index 15031, 9931, 1037
+# and 1163 q/cpu-s): the machine's load moves these figures by about 20%.
 # 10^4 queries against 10^7 hashes: 21 s (random) and 20 s (clustered)
 # wall through the index on 2 threads, 455 s and 350 s by the linear scan
 # (extrapolated from 200 queries).  Peak RSS of the driver at 10^7: 1.55 GB
 # (of which 0.48 GB are its own input array).  prov-ledger match, 10^5
-# frames in one handoff, 1000 queries: 2.8 s CPU building the index from
-# the ledger, 1.9 s loading it, 2.0 s after one more handoff (most of it
-# parsing the matched handoff's JSON to print the artifacts' paths).
+# frames in one handoff, 1000 queries (62439 matches printed): 1.7 s CPU
+# building the index from the ledger, 1.1 s loading it, 1.2 s after one
+# more handoff of 100 frames (read from that entry alone, kept beside the
+# tables); the index file is 15 MB.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BENCH_BIN:?}" "${PROV_BIN:?}"
 SIZES=${SIZES:-"1000000 10000000"}

@@ -120,6 +120,45 @@ window(const int32_t w[4])
 	    (json_int_t)w[2], (json_int_t)w[3]);
 }
 
+static json_t *
+pdq_json(const struct prov_pdq *h)
+{
+	char hex[PROV_PDQ_HEX + 1];
+
+	prov_pdq_format(h, hex);
+	return json_pack("{s:s,s:i}", "hash", hex, "quality", h->quality);
+}
+
+/* "pdq" and, when the image has uniform borders, "pdq_trimmed" (with the
+ * region hashed, "box").  An image without colour or luminance channels
+ * gets neither. */
+static int
+add_pdq(const struct prov_image *img, json_t *obj, struct prov_err *e)
+{
+	struct prov_pdq h, t;
+	struct prov_err pe = { 0 };
+	uint32_t box[4];
+	json_t *o;
+	int rc;
+
+	rc = prov_pdq_image(img, NULL, &h, &t, box, &pe);
+	if (rc == PROV_WARN)
+		return PROV_OK;
+	if (rc != PROV_OK) {
+		if (e != NULL)
+			*e = pe;
+		return rc;
+	}
+	json_object_set_new(obj, "pdq", pdq_json(&h));
+	if (t.quality >= 0) {
+		o = pdq_json(&t);
+		json_object_set_new(o, "box", json_pack("[IIII]", (json_int_t)box[0],
+		    (json_int_t)box[1], (json_int_t)box[2], (json_int_t)box[3]));
+		json_object_set_new(obj, "pdq_trimmed", o);
+	}
+	return PROV_OK;
+}
+
 int
 prov_image_fingerprint(const struct prov_image *img, const struct prov_fp_opts *opts,
     json_t *obj, struct prov_err *e)
@@ -130,7 +169,6 @@ prov_image_fingerprint(const struct prov_image *img, const struct prov_fp_opts *
 	unsigned c;
 	int rc;
 
-	(void)opts;
 	json_object_set_new(obj, "width", json_integer(img->width));
 	json_object_set_new(obj, "height", json_integer(img->height));
 	for (c = 0; c < img->nchannels; c++) {
@@ -155,6 +193,8 @@ prov_image_fingerprint(const struct prov_image *img, const struct prov_fp_opts *
 		return rc;
 	prov_pixels_format(hash, text);
 	json_object_set_new(obj, "pixels", json_string(text));
+	if (opts != NULL && opts->pdq)
+		return add_pdq(img, obj, e);
 	return PROV_OK;
 }
 

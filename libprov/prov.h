@@ -573,6 +573,100 @@ extern const struct prov_format prov_format_project;
  * resolution convention) and the Hamming-distance index.
  */
 
+#define PROV_PDQ_HEX 64		/* hex digits of a hash */
+
+/* A PDQ hash: bit 16*u+v (DCT row u, column v) is bit v of w[u]. */
+struct prov_pdq {
+	uint16_t w[16];
+	int quality;			/* 0..100; below 50: not for matching */
+};
+
+/* The 16x16 DCT coefficients a hash is thresholded from (row-major). */
+struct prov_pdq_dct {
+	float c[256];
+	int quality;
+};
+
+/*
+ * Hashes a luma plane (width*height floats, row-major, 0..255) as the
+ * reference C++ core does, bit for bit.  Images under 5 pixels on a side
+ * give the all-zero hash with quality 0 (PROV_OK).  dct may be NULL; if not,
+ * it receives the coefficients for prov_pdq_dihedral().  luma is not
+ * modified.  Thread-safe.  Returns PROV_OK, or PROV_FAILED (out of memory,
+ * absurd size) with e set.
+ */
+PROV_API int prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
+    struct prov_pdq *out, struct prov_pdq_dct *dct, struct prov_err *e);
+
+/*
+ * Hashes interleaved 8-bit pixels: nchan 1 (grey, luma = value), 3 (RGB)
+ * or 4 (RGBA, alpha ignored); luma 0.299R + 0.587G + 0.114B in float as the
+ * reference.  Same returns as prov_pdq_luma().  Thread-safe.
+ */
+PROV_API int prov_pdq_rgb8(const unsigned char *px, uint32_t width, uint32_t height,
+    unsigned nchan, struct prov_pdq *out, struct prov_pdq_dct *dct,
+    struct prov_err *e);
+
+/* The dihedral variants, in the order the reference prints them. */
+enum prov_pdq_variant {
+	PROV_PDQ_ORIGINAL, PROV_PDQ_ROT90, PROV_PDQ_ROT180, PROV_PDQ_ROT270,
+	PROV_PDQ_FLIPX, PROV_PDQ_FLIPY, PROV_PDQ_FLIPPLUS1, PROV_PDQ_FLIPMINUS1
+};
+/*
+ * The 8 hashes of the rotated/mirrored image derived from the DCT as the
+ * reference does (out[PROV_PDQ_ROT90] is the hash of the image turned
+ * counter-clockwise, FLIPX mirrors top/bottom, FLIPY left/right).  They
+ * approximate, not equal, the hashes of the transformed pixels.  Pure.
+ */
+PROV_API void prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8]);
+
+/* Writes the 64 lowercase hex digits the reference prints, NUL-terminated. */
+PROV_API void prov_pdq_format(const struct prov_pdq *h, char out[PROV_PDQ_HEX + 1]);
+/* Reads exactly 64 hex digits; 0, or -1 if malformed.  quality is left 0. */
+PROV_API int prov_pdq_parse(const char *text, struct prov_pdq *h);
+/* Hamming distance 0..256 of two hashes.  Pure. */
+PROV_API int prov_pdq_distance(const struct prov_pdq *a, const struct prov_pdq *b);
+
+/*
+ * The luma plane prov hashes for a decoded image, as schemas/pdq-v1.md
+ * specifies: the display window (the data window's pixels, 0 elsewhere;
+ * the data window alone when the display window is over 64 Mpixel or 16
+ * times the data window), colour from channels "R", "G", "B" (or "Y" alone) of the given
+ * layer ("<layer>.R"; NULL or "" for the unprefixed channels), each sample
+ * brought to an 8-bit display value (integers scaled by their significant
+ * bits, v * 255 / (2^bits - 1) rounded; scene-linear floats clamped to
+ * [0, 1] and sRGB-encoded; display floats clamped), then luma
+ * 0.299R + 0.587G + 0.114B in float as from an 8-bit file.  Alpha is
+ * ignored; orientation is not applied.  On PROV_OK *luma is a malloc'd
+ * plane of *width x *height floats the caller frees.  PROV_WARN (e set, *luma NULL) when
+ * the image has no such full-resolution channels (nothing to hash);
+ * PROV_FAILED when out of memory.  Thread-safe.
+ */
+PROV_API int prov_pdq_image_luma(const struct prov_image *img, const char *layer,
+    float **luma, uint32_t *width, uint32_t *height, struct prov_err *e);
+
+/*
+ * Finds uniform borders (letterbox or pillarbox bars, any single colour,
+ * within 12 luma levels) around a luma plane.  Returns 1 and the region
+ * inside them in box (x0, y0, x1, y1, inclusive) when bars at least 1% of
+ * the side (and 2 pixels) thick were found and a quarter of each side (at
+ * least 16 pixels) remains; else 0 with box the whole plane.  Pure.
+ */
+PROV_API int prov_pdq_borders(const float *luma, uint32_t width, uint32_t height,
+    uint32_t box[4]);
+
+/*
+ * PDQ of a decoded image: prov_pdq_image_luma(), then prov_pdq_luma().
+ * When trimmed is not NULL and prov_pdq_borders() finds bars, *trimmed is
+ * the hash of the region inside them and box (if not NULL) that region,
+ * relative to the hashed region's top-left;
+ * otherwise trimmed->quality is -1.  Returns as prov_pdq_image_luma()
+ * (PROV_WARN: nothing to hash).  Thread-safe.
+ */
+PROV_API int prov_pdq_image(const struct prov_image *img, const char *layer,
+    struct prov_pdq *out, struct prov_pdq *trimmed, uint32_t box[4],
+    struct prov_err *e);
+
 /* (end of PDQ) */
 
 /* ------------------------------------------------------------- PDQ index */
