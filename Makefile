@@ -28,7 +28,7 @@ export PROV_CORPUS PROV_VECTORS
 DEB_BUILD = pkg-config gcc g++ make libopenexr-dev libpng-dev libtiff-dev \
             libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev \
             libutf8proc-dev libwebp-dev
-DEB_TEST  = python3 python3-jsonschema zip unzip p7zip-full libarchive-tools \
+DEB_TEST  = python3 python3-jsonschema python3-cryptography zip unzip p7zip-full libarchive-tools \
             sqlite3 imagemagick openexr libtiff-tools libjpeg-turbo-progs
 DEB_BENCH = hashdeep b3sum openimageio-tools hyperfine
 

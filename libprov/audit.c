@@ -128,7 +128,7 @@ find_changed_leaf(struct audit *a, struct prov_ledger *l, uint64_t upto)
  * keys); fills c.  Returns 0 on success. */
 static int
 open_checkpoint(struct audit *a, struct prov_key *op, const char *note, size_t len,
-    struct prov_checkpoint *c, const char *what)
+    struct prov_checkpoint *c, const char *what, int need_witnesses)
 {
 	struct prov_key *known[1 + 8];
 	struct prov_note_result nr;
@@ -146,6 +146,14 @@ open_checkpoint(struct audit *a, struct prov_key *op, const char *note, size_t l
 		finding(a, "%s: not signed by the operator key %s", what, op->name);
 		return -1;
 	}
+	/* The witnesses the auditor trusts must each have cosigned it; a
+	 * cosignature by any other key proves nothing and does not count. */
+	for (i = 0; need_witnesses && i < a->opts->nwitnesses && i + 1 < n; i++)
+		if (!nr.verified[i + 1]) {
+			finding(a, "%s: no cosignature by witness %s (%u by keys not trusted)", what,
+			    a->opts->witnesses[i]->name, nr.nunknown);
+			return -1;
+		}
 	if (prov_checkpoint_parse(c, note, nr.text_len, &e) != PROV_OK) {
 		finding(a, "%s: %s", what, e.msg);
 		return -1;
@@ -175,7 +183,7 @@ stored_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
 	char what[64];
 
 	snprintf(what, sizeof(what), "stored checkpoint at size %" PRIu64, size);
-	if (open_checkpoint(a, s->op, note, len, &c, what) != 0)
+	if (open_checkpoint(a, s->op, note, len, &c, what, 0) != 0)
 		return 0;
 	if (c.size != size || c.size > a->tree.size) {
 		finding(a, "%s: names %" PRIu64 " entries, the ledger holds %" PRIu64
@@ -203,7 +211,7 @@ check_saved(struct audit *a, struct prov_key *op)
 	unsigned char now[PROV_HASH_LEN];
 	struct prov_checkpoint c;
 
-	if (open_checkpoint(a, op, o->saved_checkpoint, o->saved_len, &c, "saved checkpoint") != 0)
+	if (open_checkpoint(a, op, o->saved_checkpoint, o->saved_len, &c, "saved checkpoint", 1) != 0)
 		return;
 	if (c.size > a->tree.size) {
 		finding(a, "saved checkpoint: it has %" PRIu64 " entries, the ledger only %" PRIu64

@@ -4,8 +4,9 @@
  * Two passes: first every disk record finds the manifest record of the
  * same name; then the records left over on both sides are paired by
  * content (bytes, then pixels, then perceptual hash), which finds moved and
- * re-encoded files.  Lookups are linear per record: manifests of 10^5
- * artifacts would want an index here.
+ * re-encoded files.  Names, digests and pixel hashes are looked up in
+ * hash indexes of the manifest; only the perceptual pairing of a file
+ * left over is a linear scan.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,68 +75,100 @@ pdq_distance(const json_t *a, const json_t *b)
 	return best;
 }
 
+/* Index of the manifest: key -> array of record indices, in order. */
+static void
+index_add(json_t *idx, const char *key, size_t j)
+{
+	json_t *a;
+
+	if (key == NULL)
+		return;
+	if ((a = json_object_get(idx, key)) == NULL) {
+		a = json_array();
+		json_object_set_new_nocheck(idx, key, a);
+	}
+	json_array_append_new(a, json_integer((json_int_t)j));
+}
+
+/* The first record under key that nothing has claimed yet, or -1. */
+static long
+index_take(const json_t *idx, const char *key, const char *used)
+{
+	const json_t *a = key ? json_object_get(idx, key) : NULL;
+	size_t k;
+
+	for (k = 0; k < json_array_size(a); k++) {
+		long j = (long)json_integer_value(json_array_get(a, k));
+		if (!used[j])
+			return j;
+	}
+	return -1;
+}
+
 int
-prov_compare_records(const json_t *manifest, const json_t *disk,
+prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
     void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
     struct prov_compare_counts *counts)
 {
 	size_t nm = json_array_size(manifest), nd = json_array_size(disk), i, j;
-	char **mnames = prov_xcalloc(nm ? nm : 1, sizeof(char *));
 	long *pair = prov_xcalloc(nd ? nd : 1, sizeof(long));	/* manifest index or -1 */
 	const char **status = prov_xcalloc(nd ? nd : 1, sizeof(char *));
 	int *dist = prov_xcalloc(nd ? nd : 1, sizeof(int));
 	char *used = prov_xcalloc(nm ? nm : 1, 1);
+	json_t *byname = json_object(), *bysha = json_object(), *bypix = json_object();
 	struct prov_compare_counts c;
 	struct prov_compare_line line;
 
+	if (pdq_max < 0)
+		pdq_max = PROV_PDQ_MATCH;
 	memset(&c, 0, sizeof(c));
-	for (j = 0; j < nm; j++)
-		mnames[j] = nfc_name(json_array_get(manifest, j));
-	/* Pass 1: by name. */
-	for (i = 0; i < nd; i++) {
-		const json_t *d = json_array_get(disk, i);
-		char *name = nfc_name(d);
-		pair[i] = -1;
-		dist[i] = -1;
-		for (j = 0; j < nm && pair[i] < 0; j++) {
-			const json_t *m = json_array_get(manifest, j);
-			if (used[j] || strcmp(name, mnames[j]) != 0)
-				continue;
-			used[j] = 1;
-			pair[i] = (long)j;
-			if (same_str(get(d, "sha256"), get(m, "sha256")))
-				status[i] = "matched";
-			else if (same_str(get(d, "pixels"), get(m, "pixels")))
-				status[i] = "same-pixels";
-			else if ((dist[i] = pdq_distance(d, m)) >= 0 && dist[i] <= PROV_PDQ_MATCH)
-				status[i] = "perceptual";
-			else
-				status[i] = "changed";
-		}
+	for (j = 0; j < nm; j++) {
+		const json_t *m = json_array_get(manifest, j);
+		char *name = nfc_name(m);
+		index_add(byname, name, j);
+		index_add(bysha, get(m, "sha256"), j);
+		index_add(bypix, get(m, "pixels"), j);
 		free(name);
 	}
-	/* Pass 2: what is left, by content. */
+	/* Pass 1: by name. */
+	for (i = 0; i < nd; i++) {
+		const json_t *d = json_array_get(disk, i), *m;
+		char *name = nfc_name(d);
+		pair[i] = index_take(byname, name, used);
+		dist[i] = -1;
+		free(name);
+		if (pair[i] < 0)
+			continue;
+		m = json_array_get(manifest, (size_t)pair[i]);
+		used[pair[i]] = 1;
+		if (same_str(get(d, "sha256"), get(m, "sha256")))
+			status[i] = "matched";
+		else if (same_str(get(d, "pixels"), get(m, "pixels")))
+			status[i] = "same-pixels";
+		else if ((dist[i] = pdq_distance(d, m)) >= 0 && dist[i] <= pdq_max)
+			status[i] = "perceptual";
+		else
+			status[i] = "changed";
+	}
+	/* Pass 2: what is left, by content: the same bytes, the same pixels,
+	 * then the nearest perceptual hash. */
 	for (i = 0; i < nd; i++) {
 		const json_t *d = json_array_get(disk, i);
-		long best = -1;
-		int bestd = PROV_PDQ_MATCH + 1;
+		long best;
+		int bestd = pdq_max + 1;
 		if (pair[i] >= 0)
 			continue;
 		status[i] = "new";
-		for (j = 0; j < nm; j++) {
-			const json_t *m = json_array_get(manifest, j);
-			if (used[j])
-				continue;
-			if (same_str(get(d, "sha256"), get(m, "sha256"))) {
-				status[i] = "moved";
-				best = (long)j;
-				break;
-			}
-			if (same_str(get(d, "pixels"), get(m, "pixels")) && strcmp(status[i], "same-pixels")) {
-				status[i] = "same-pixels";
-				best = (long)j;
-			} else if (strcmp(status[i], "same-pixels")) {
-				int dd = pdq_distance(d, m);
+		if ((best = index_take(bysha, get(d, "sha256"), used)) >= 0)
+			status[i] = "moved";
+		else if ((best = index_take(bypix, get(d, "pixels"), used)) >= 0)
+			status[i] = "same-pixels";
+		else if (json_object_get(d, "pdq") || json_object_get(d, "pdq_trimmed")) {
+			for (j = 0; j < nm; j++) {
+				int dd;
+				if (used[j])
+					continue;
+				dd = pdq_distance(d, json_array_get(manifest, j));
 				if (dd >= 0 && dd < bestd) {
 					bestd = dd;
 					best = (long)j;
@@ -174,9 +207,9 @@ prov_compare_records(const json_t *manifest, const json_t *disk,
 		if (fn)
 			fn(ctx, &line);
 	}
-	for (j = 0; j < nm; j++)
-		free(mnames[j]);
-	free(mnames);
+	json_decref(byname);
+	json_decref(bysha);
+	json_decref(bypix);
 	free(pair);
 	free(status);
 	free(dist);

@@ -1145,11 +1145,19 @@ describe_part(exr_context_t ctx, const struct part_info *pi, json_t *obj)
 	if (exr_get_attribute_by_name(ctx, pi->index, "chromaticities", &a) ==
 	    EXR_ERR_SUCCESS && a != NULL && a->type == EXR_ATTR_CHROMATICITIES &&
 	    a->chromaticities != NULL) {
+		/* As decimal strings that read back to the same floats: records
+		 * go into ledger entries, whose canonical JSON has no reals. */
 		const exr_attr_chromaticities_t *ch = a->chromaticities;
-		json_object_set_new(obj, "chromaticities", json_pack("[ffffffff]",
-		    (double)ch->red_x, (double)ch->red_y, (double)ch->green_x,
-		    (double)ch->green_y, (double)ch->blue_x, (double)ch->blue_y,
-		    (double)ch->white_x, (double)ch->white_y));
+		const float v[8] = { ch->red_x, ch->red_y, ch->green_x, ch->green_y,
+		    ch->blue_x, ch->blue_y, ch->white_x, ch->white_y };
+		json_t *arr = json_array();
+		char num[32];
+		int i;
+		for (i = 0; i < 8; i++) {
+			snprintf(num, sizeof(num), "%.9g", (double)v[i]);
+			json_array_append_new(arr, json_string(num));
+		}
+		json_object_set_new(obj, "chromaticities", arr);
 	}
 }
 

@@ -435,6 +435,41 @@ manifest_of(json_t *body, const char *key, unsigned char root[PROV_HASH_LEN], si
 	return prov_manifest_root(arts, root, e);
 }
 
+/* The artifacts of from whose sha256 none of against has, as
+ * {"path", "sha256"} in from's order. */
+static json_t *
+missing_from(json_t *from, json_t *against)
+{
+	json_t *seen = json_object(), *out = json_array();
+	size_t i;
+
+	for (i = 0; i < json_array_size(against); i++) {
+		const char *h = str(json_array_get(against, i), "sha256");
+		if (h)
+			json_object_set_new(seen, h, json_true());
+	}
+	for (i = 0; i < json_array_size(from); i++) {
+		json_t *a = json_array_get(from, i), *d;
+		const char *h = str(a, "sha256");
+		if (h == NULL || json_object_get(seen, h))
+			continue;
+		d = json_pack("{s:s}", "sha256", h);
+		if (str(a, "path"))
+			json_object_set_new(d, "path", json_string(str(a, "path")));
+		json_array_append_new(out, d);
+	}
+	json_decref(seen);
+	return out;
+}
+
+/* A receipt's "differences" from its handoff's manifest. */
+static json_t *
+differences(json_t *handoff_arts, json_t *receipt_arts)
+{
+	return json_pack("{s:o,s:o}", "missing", missing_from(handoff_arts, receipt_arts),
+	    "unexpected", missing_from(receipt_arts, handoff_arts));
+}
+
 /* Checks (derive = 0) or fills in (derive = 1) the members the ledger
  * derives, for an entry of this type by a signer of this role. */
 static int
@@ -480,7 +515,7 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 	} else if (strcmp(type, "receipt") == 0) {
 		json_int_t h = json_integer_value(json_object_get(body, "handoff"));
 		struct prov_buf bytes = PROV_BUF_INIT;
-		json_t *entry, *hb;
+		json_t *entry, *hb, *diff;
 		const char *want;
 		int matches;
 
@@ -502,16 +537,24 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 			    " is not a handoff", h);
 		}
 		matches = strcmp(want, hex) == 0;
+		diff = matches ? NULL : differences(json_object_get(json_object_get(hb, "manifest"),
+		    "artifacts"), json_object_get(body, "artifacts"));
 		if (derive) {
 			json_object_set_new(body, "manifest_root", json_string(hex));
 			json_object_set_new(body, "matches", json_boolean(matches));
+			if (diff)
+				json_object_set(body, "differences", diff);
 		} else if (str(body, "manifest_root") == NULL ||
 		    strcmp(str(body, "manifest_root"), hex) != 0 ||
-		    json_is_true(json_object_get(body, "matches")) != matches) {
+		    json_is_true(json_object_get(body, "matches")) != matches ||
+		    (diff ? !json_equal(diff, json_object_get(body, "differences")) :
+		    json_object_get(body, "differences") != NULL)) {
+			json_decref(diff);
 			json_decref(entry);
 			return prov_seterr(e, PROV_FAILED, 0,
-			    "receipt: manifest root or verdict does not match its artifacts");
+			    "receipt: manifest root, verdict or differences do not match its artifacts");
 		}
+		json_decref(diff);
 		/* Passed to check_body() in a private member (never signed or
 		 * stored): the receiver must be the handoff's "to". */
 		json_object_set_new(body, "\x01to", json_string(str(hb, "to")));

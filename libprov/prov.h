@@ -1171,7 +1171,7 @@ struct prov_audit_result {
  * record (prov-fp's layout) on disk is judged against the manifest's:
  * "matched" (same name, same bytes), "changed" (same name, other bytes),
  * "same-pixels" (same decoded pixels in another container or encoding),
- * "perceptual" (PDQ distance within PROV_PDQ_MATCH of an image), "moved"
+ * "perceptual" (PDQ distance within pdq_max, by default PROV_PDQ_MATCH, of an image), "moved"
  * (the same bytes under another name), "new"; and each manifest record
  * nothing matched is "missing".  Names are compared after Unicode NFC
  * normalisation, so NFC and NFD spellings of a name are one name.
@@ -1187,9 +1187,11 @@ struct prov_compare_counts {
 	uint64_t matched, changed, same_pixels, perceptual, moved, added, missing;
 };
 /* Calls fn for every judgement, disk records in their order, then the
- * missing ones in manifest order.  Returns PROV_OK when everything
- * matched, PROV_FAILED otherwise. */
-PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk,
+ * missing ones in manifest order.  pdq_max is the largest PDQ distance
+ * judged "perceptual" (negative: PROV_PDQ_MATCH).  Returns PROV_OK when
+ * everything matched, PROV_FAILED otherwise.  Reads its arguments only;
+ * thread safe. */
+PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
     void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
     struct prov_compare_counts *counts);
 /* Hamming distance of two 64-digit hex PDQ hashes, or -1 when either is

@@ -3,9 +3,11 @@
  *
  *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
  *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
- *              [--handoff ID --records FILE] [--json] [-q]
+ *              [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]
+ *              [--json] [-q]
  */
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,7 +22,7 @@
 #include "common.h"
 #include "banned.h"
 
-static int json_out, quiet;
+static int json_out, quiet, pdq_max = -1;
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
@@ -28,7 +30,8 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
 	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
-	    "                  [--handoff ID --records FILE] [--json] [-q]\n"
+	    "                  [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]\n"
+	    "                  [--json] [-q]\n"
 	    "VKEY is a verifier key (name+id+key) or a file holding one.\n"
 	    "Exit status: 0 all verified, 1 something does not verify, 2 could not audit.\n");
 	exit(status);
@@ -133,7 +136,7 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 /* The handoff's manifest against the records on disk. */
 static int
 audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, uint64_t id,
-    const char *records_path)
+    const char *records_path, char **paths, int npaths)
 {
 	struct prov_buf bytes = PROV_BUF_INIT;
 	struct prov_compare_counts c;
@@ -162,15 +165,19 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 	manifest = json_object_get(json_object_get(json_object_get(entry, "body"), "manifest"), "artifacts");
 	if (!json_is_array(manifest))
 		errx(2, "entry %" PRIu64 " is not a handoff", id);
-	text = slurp(records_path, &len);
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		json_t *r = json_loads(line, 0, NULL);
-		if (!json_is_object(r))
-			errx(2, "%s: not prov-fp NDJSON", records_path);
-		json_array_append_new(disk, r);
+	if (records_path) {
+		text = slurp(records_path, &len);
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			json_t *r = json_loads(line, 0, NULL);
+			if (!json_is_object(r))
+				errx(2, "%s: not prov-fp NDJSON", records_path);
+			json_array_append_new(disk, r);
+		}
+		free(text);
 	}
-	free(text);
-	rc = prov_compare_records(manifest, disk, compare_line, NULL, &c);
+	for (; npaths > 0; npaths--, paths++)
+		fp_path(*paths, disk);
+	rc = prov_compare_records(manifest, disk, pdq_max, compare_line, NULL, &c);
 	if (!json_out)
 		fprintf(stderr, "prov-audit: handoff %" PRIu64 ": %" PRIu64 " matched, %" PRIu64
 		    " changed, %" PRIu64 " same pixels, %" PRIu64 " perceptually the same, %" PRIu64
@@ -225,6 +232,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "handoff", required_argument, NULL, 'H' },
 		{ "records", required_argument, NULL, 'r' },
+		{ "pdq-threshold", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -252,6 +260,7 @@ main(int argc, char **argv)
 		case 'H': handoff = (int64_t)parse_num(optarg, 0, INT64_MAX, "--handoff"); break;
 		case 'J': json_out = 1; break;
 		case 'L': ledger = optarg; break;
+		case 'P': pdq_max = (int)parse_num(optarg, 0, 256, "--pdq-threshold"); break;
 		case 'V': printf("prov-audit %s\n", prov_version()); return 0;
 		case 'c': saved = optarg; break;
 		case 'h': usage(stdout, 0);
@@ -267,7 +276,8 @@ main(int argc, char **argv)
 		default: usage(stderr, 2);
 		}
 	}
-	if (optind != argc || (cosign_key && !out) || (handoff >= 0) != (records != NULL))
+	if ((cosign_key && !out) ||
+	    (handoff >= 0) != (records != NULL || optind < argc))
 		usage(stderr, 2);
 	if (saved) {
 		saved_text = slurp(saved, &o.saved_len);
@@ -296,7 +306,8 @@ main(int argc, char **argv)
 	if (rc == PROV_OK && cosign_key)
 		cosign(cosign_key, out, res.latest_checkpoint);
 	if (handoff >= 0)
-		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records);
+		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records,
+		    argv + optind, argc - optind);
 	flush_or_die();
 	prov_buf_release(&root);
 	free(export_text);

@@ -34,10 +34,11 @@ usage(FILE *fp, int status)
 	    "  approve PARTY --project P [--scope S] [--from DATE] [--until DATE]\n"
 	    "          [--may-delegate-to PARTY]... --key STUDIO_KEY\n"
 	    "  revoke ENTRY_ID | --vkey VERIFIER_KEY  --key STUDIO_KEY\n"
-	    "  handoff --to B --project P [--scope S] [--in-reply-to ID] [--note TEXT] --key A_KEY < records.ndjson\n"
-	    "  receipt HANDOFF_ID --key B_KEY < records.ndjson\n"
-	    "  sighting --where TEXT [--when TIME] --key KEY < records.ndjson\n"
-	    "  log [--json] | show ID | checkpoint --key OPERATOR_KEY\n"
+	    "  handoff [--from A] --to B --project P [--scope S] [--in-reply-to ID] [--note TEXT]\n"
+	    "          --key A_KEY [PATH... | < records.ndjson]\n"
+	    "  receipt HANDOFF_ID --key B_KEY [PATH... | < records.ndjson]\n"
+	    "  sighting --where TEXT [--when TIME] --key KEY [PATH... | < records.ndjson]\n"
+	    "  log [--json] | show ID | checkpoint [--key OPERATOR_KEY]\n"
 	    "  prove ID [--size N] [--json] | prove --consistency OLD_SIZE [--size N] [--json]\n"
 	    "  export > ledger.ndjson | import < ledger.ndjson\n"
 	    "  match [--distance D] [--json] < records.ndjson\n"
@@ -168,17 +169,26 @@ entry_arg(const char *s)
 	return parse_num(s, 0, INT64_MAX, "ENTRY_ID");
 }
 
-/* The artifacts of a manifest: prov-fp NDJSON records on stdin. */
+/* The artifacts of a manifest: the files PATH... fingerprinted here (a
+ * directory for every regular file under it), else prov-fp NDJSON records
+ * on stdin. */
 static json_t *
-read_records(void)
+read_records(int npaths, char **paths)
 {
 	json_t *arts = json_array();
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
 
+	if (npaths > 0) {
+		for (; npaths > 0; npaths--, paths++)
+			fp_path(*paths, arts);
+		if (json_array_size(arts) == 0)
+			errx(1, "no files to record under the PATHs given");
+		return arts;
+	}
 	if (isatty(STDIN_FILENO))
-		errx(2, "the manifest is read from stdin: pipe prov-fp --json into it");
+		errx(2, "the manifest is read from stdin (pipe prov-fp --json into it) or from PATHs");
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		json_error_t jerr;
 		json_t *r;
@@ -329,13 +339,12 @@ cmd_handoff(int argc, char **argv)
 	int i = parse_opts(argc, argv, &o);
 	json_t *body;
 
-	if (argc != i)
-		errx(2, "handoff: PATH arguments are not taken; pipe prov-fp --json PATH... into it");
 	need(o.to, "--to");
 	need(o.project, "--project");
 	body = json_pack("{s:s,s:s,s:{s:o}}", "to", o.to, "project", o.project, "manifest",
-	    "artifacts", read_records());
+	    "artifacts", read_records(argc - i, argv + i));
 	if (body) {
+		put_opt(body, "from", o.from);
 		put_opt(body, "scope", o.scope);
 		put_opt(body, "note", o.note);
 		if (o.in_reply_to >= 0)
@@ -350,10 +359,11 @@ cmd_receipt(int argc, char **argv)
 	struct opts o;
 	int i = parse_opts(argc, argv, &o);
 
-	if (argc - i != 1)
+	if (argc - i < 1)
 		usage(stderr, 2);
 	return append("receipt", json_pack("{s:I,s:o}", "handoff",
-	    (json_int_t)entry_arg(argv[i]), "artifacts", read_records()), o.key);
+	    (json_int_t)entry_arg(argv[i]), "artifacts", read_records(argc - i - 1, argv + i + 1)),
+	    o.key);
 }
 
 static int
@@ -363,10 +373,8 @@ cmd_sighting(int argc, char **argv)
 	int i = parse_opts(argc, argv, &o);
 	json_t *body;
 
-	if (argc != i)
-		usage(stderr, 2);
 	need(o.where, "--where");
-	body = json_pack("{s:s,s:o}", "where", o.where, "artifacts", read_records());
+	body = json_pack("{s:s,s:o}", "where", o.where, "artifacts", read_records(argc - i, argv + i));
 	if (body)
 		put_opt(body, "when", o.when);
 	return append("sighting", body, o.key);
@@ -436,8 +444,13 @@ summarise(json_t *entry)
 	} else if (strcmp(type, "receipt") == 0) {
 		prov_buf_addstr(&line, "of handoff ");
 		add_value(&line, json_object_get(b, "handoff"));
-		prov_buf_addstr(&line, json_is_true(json_object_get(b, "matches")) ?
-		    ", matches" : ", DIFFERS");
+		m = json_object_get(b, "differences");
+		if (json_is_true(json_object_get(b, "matches")))
+			prov_buf_addstr(&line, ", matches");
+		else
+			prov_buf_addf(&line, ", DIFFERS: %zu missing, %zu unexpected",
+			    json_array_size(json_object_get(m, "missing")),
+			    json_array_size(json_object_get(m, "unexpected")));
 	} else if (strcmp(type, "sighting") == 0) {
 		prov_buf_addstr(&line, "at ");
 		add_value(&line, json_object_get(b, "where"));
@@ -538,6 +551,18 @@ cmd_show(int argc, char **argv)
 	return 0;
 }
 
+/* Keeps the newest stored checkpoint (they come in size order). */
+static int
+newest_checkpoint(void *ctx, uint64_t size, const char *note, size_t len)
+{
+	struct prov_buf *b = ctx;
+
+	(void)size;
+	prov_buf_reset(b);
+	prov_buf_add(b, note, len);
+	return 0;
+}
+
 static int
 cmd_checkpoint(int argc, char **argv)
 {
@@ -546,9 +571,28 @@ cmd_checkpoint(int argc, char **argv)
 	struct prov_key k;
 	struct prov_err e;
 	struct opts o;
+	uint64_t newest = 0;
 
 	if (parse_opts(argc, argv, &o) != argc)
 		usage(stderr, 2);
+	if (o.key == NULL) {
+		/* Without the operator key: the newest stored checkpoint, when
+		 * it covers every entry (it is already signed). */
+		l = open_ledger(PROV_LEDGER_READONLY);
+		if (prov_ledger_foreach_checkpoint(l, newest_checkpoint, &note, &e) != PROV_OK)
+			fail(e.code, &e);
+		if (note.len > 0) {
+			const char *nl = memchr(note.buf, '\n', note.len);
+			newest = nl ? strtoull(nl + 1, NULL, 10) : 0;
+		}
+		if (note.len == 0 || newest != prov_ledger_size(l))
+			errx(2, "checkpoint: no stored checkpoint covers the %" PRIu64
+			    " entries; --key OPERATOR_KEY signs one", prov_ledger_size(l));
+		fwrite(note.buf, 1, note.len, stdout);
+		prov_buf_release(&note);
+		prov_ledger_close(l);
+		return 0;
+	}
 	load_key(&k, o.key);
 	l = open_ledger(0);
 	if (prov_ledger_checkpoint(l, &k, &note, &e) != PROV_OK)

@@ -135,6 +135,25 @@ test_expect_success 'the display window is hashed: an EXR and its oiiotool expor
 	grep -q "	656,245,1530,1120$" a
 '
 
+test_expect_success 'prov-fp --json: pdq at the top, pdq_trimmed with its box, valid records' '
+	convert "$frame" -background black -gravity center -extent 1024x576 lb2.png &&
+	prov-fp --json "$frame" lb2.png >out.json 2>err &&
+	test_must_be_empty err &&
+	test_json_valid fingerprint.schema.json out.json &&
+	"$PYTHON" -c "
+import json, sys
+r = [json.loads(l) for l in open(\"out.json\")]
+for x in r:
+    assert x[\"pdq\"] == x[\"images\"][0][\"pdq\"], x[\"path\"]
+assert \"pdq_trimmed\" not in r[0][\"images\"][0]
+t = r[1][\"images\"][0][\"pdq_trimmed\"]
+assert t[\"box\"] == [0, 70, 1023, 505], t
+assert t[\"hash\"] == r[0][\"pdq\"][\"hash\"], t
+print(\"ok\")
+" >py.out &&
+	echo ok >expect && test_cmp expect py.out
+'
+
 test_expect_success 'bad images: an error or nothing, never a crash' '
 	for f in "$CORPUS"/bad/png/* "$CORPUS"/bad/exr/*; do
 		prov-test pdq_fp "$f" >out 2>err

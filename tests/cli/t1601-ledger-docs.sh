@@ -71,6 +71,26 @@ test_expect_success 'approval dates must be YYYY-MM-DD; nothing written' '
 	test "$(prov-ledger log | wc -l)" = 5
 '
 
+test_expect_success 'a receipt that differs names what is missing and what was not expected' '
+	printf "{\"path\":\"b.exr\",\"kind\":\"exr\",\"size\":1,\"sha256\":\"%s\"}\n" \
+	    "$(printf b | sha256sum | cut -c1-64)" >other &&
+	prov-ledger receipt 4 --key va.key <m >r1 &&
+	prov-ledger receipt 4 --key va.key <other >r2 &&
+	prov-ledger log | tail -n 2 >log &&
+	grep -q "of handoff 4, matches$" log &&
+	grep -q "of handoff 4, DIFFERS: 1 missing, 1 unexpected$" log &&
+	prov-ledger show "$(cat r2)" --json >e &&
+	"$PYTHON" -c "
+import json, sys
+d = json.load(open(\"e\"))[\"body\"][\"differences\"]
+sys.exit(not (d[\"missing\"][0][\"path\"] == \"a.exr\" and d[\"unexpected\"][0][\"path\"] == \"b.exr\"))
+" &&
+	prov-ledger show "$(cat r1)" --json | grep -v -q differences &&
+	prov-ledger export >e2 &&
+	test_json_valid entry.schema.json e2 &&
+	prov-ledger --ledger copy.ledger import <e2
+'
+
 test_expect_success 'killed during an import: no entry of the copy is left half there' '
 	for i in $(seq 1 300); do echo "$i"; done | while read -r i; do
 		printf "{\"path\":\"f%d.exr\",\"kind\":\"exr\",\"size\":%d,\"sha256\":\"%064d\"}\n" "$i" "$i" "$i"

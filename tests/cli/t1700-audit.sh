@@ -71,6 +71,17 @@ test_expect_success 'two swapped entries are named' '
 	grep -q "^FAIL	entry 5 (handoff): wrong sequence number" out
 '
 
+test_expect_success 'an entry inserted between two others is named' '
+	tamper "UPDATE entries SET seq = seq + 100 WHERE seq >= 5; UPDATE entries SET seq = seq - 99 WHERE seq >= 105;
+	    INSERT INTO entries (seq, type, author, time, bytes) SELECT 5, type, author, time, bytes FROM entries WHERE seq = 4;" &&
+	test "$(sqlite3 t.ledger "SELECT count(*) FROM entries")" = 8 &&
+	test_must_fail --status=1 prov-audit --ledger t.ledger --checkpoint saved.cp --key op.vkey >out &&
+	grep -q "^FAIL	entry 5 (handoff): wrong sequence number" out &&
+	grep -q "^FAIL	the stored tree does not match the entries" out &&
+	grep -q "^FAIL	stored checkpoint at size 7: its root does not match the entries" out &&
+	! grep -q "saved checkpoint" out
+'
+
 test_expect_success 'a ledger cut back to an earlier size is caught by the saved checkpoint' '
 	tamper "DELETE FROM entries WHERE seq >= 3; DELETE FROM nodes WHERE idx >= 3 AND level = 0;
 	    DELETE FROM nodes WHERE level > 0 AND ((idx + 1) << level) > 3; DELETE FROM checkpoints;" &&
@@ -100,13 +111,18 @@ test_expect_success 'forged or foreign checkpoints are rejected' '
 	grep -q "no signature by a known key" out
 '
 
-test_expect_success 'a witness cosigns what it verified; unknown cosigners are ignored' '
+test_expect_success 'a witness cosigns what it verified; a cosignature by an unknown key is rejected' '
 	prov-audit --cosign w.key -o cosigned.cp >out &&
 	test "$(grep -c "^— " cosigned.cp)" = 2 &&
 	prov-audit --checkpoint cosigned.cp --key op.vkey --witness w.vkey >out &&
 	grep -q "^OK" out &&
 	prov-ledger key generate stranger -o s.key --cosigner >s.vkey &&
-	prov-audit --checkpoint cosigned.cp --key op.vkey --witness s.vkey >out &&
+	test_must_fail --status=1 prov-audit --checkpoint cosigned.cp --key op.vkey --witness s.vkey >out &&
+	grep -q "^FAIL	saved checkpoint: no cosignature by witness stranger (1 by keys not trusted)" out &&
+	prov-audit --cosign s.key -o stranger.cp >out &&
+	test_must_fail --status=1 prov-audit --checkpoint stranger.cp --key op.vkey --witness w.vkey >out &&
+	grep -q "^FAIL	saved checkpoint: no cosignature by witness auditor.example/w" out &&
+	prov-audit --checkpoint stranger.cp --key op.vkey >out &&
 	grep -q "^OK" out &&
 	"$PYTHON" -c "
 import sys
@@ -119,6 +135,40 @@ open(\"badco.cp\", \"w\").write(\"\n\".join(lines))" &&
 	grep -q "signature by auditor.example/w does not verify" out &&
 	test_must_fail --status=2 prov-audit --cosign op.key -o x.cp 2>err &&
 	grep -q "not a cosigner key" err
+'
+
+# Re-signs entry N of an export as entry SEQ at the time of the last line,
+# with the private key in KEYFILE, exactly as prov-ledger signs.
+resign() {
+	"$PYTHON" - "$@" <<-\EOF
+	import base64, json, sys
+	from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+	export, n, seq, keyfile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+	lines = open(export, encoding="utf-8").read().splitlines()
+	seed = base64.b64decode(open(keyfile).read().strip().split("+", 4)[4])[1:]
+	e = json.loads(lines[n])
+	e["seq"], e["time"] = seq, json.loads(lines[-1])["time"]
+	del e["sig"]
+	canon = lambda o: json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+	e["sig"] = base64.b64encode(Ed25519PrivateKey.from_private_bytes(seed).sign(canon(e).encode())).decode()
+	print(canon(e))
+	EOF
+}
+
+test_expect_success 'an entry signed with a key revoked before it is named' '
+	cp "$PROV_LEDGER" rv.ledger &&
+	prov-ledger --ledger rv.ledger sighting --where "ftp://x.example" --key va.key <m1 >s &&
+	test "$(cat s)" = 7 &&
+	prov-ledger --ledger rv.ledger export >rv.ndjson &&
+	{ cat rv.ndjson && resign rv.ndjson 7 8 va.key; } >ok.ndjson &&
+	prov-audit --export ok.ndjson >out &&
+	grep -q "^OK	9 entries, 9 verified" out &&
+	prov-ledger --ledger rv.ledger revoke --vkey "$(cat va.vkey)" --key studio.key &&
+	prov-ledger --ledger rv.ledger export >rv.ndjson &&
+	{ cat rv.ndjson && resign rv.ndjson 7 9 va.key; } >late.ndjson &&
+	test_must_fail --status=1 prov-audit --export late.ndjson >out &&
+	grep -q "^FAIL	entry 9 (sighting): key vendorA is no party of this ledger, or was revoked" out &&
+	grep -q "^FAILED	10 entries, 9 verified" out
 '
 
 test_expect_success 'files against a handoff: matched, changed, moved, new, missing' '
@@ -155,7 +205,13 @@ test_expect_success 'same pixels, perceptual copies and NFD names are recognised
 	test_must_fail --status=1 prov-audit --handoff "$(cat h)" --records found >out 2>err &&
 	grep -q "^same-pixels	sh010.exr" out &&
 	grep -q "^perceptual	leak.jpg	was sh020.png	pdq distance 4" out &&
-	grep -q "^matched	cafe" out
+	grep -q "^matched	cafe" out &&
+	test_must_fail --status=1 prov-audit --handoff "$(cat h)" --pdq-threshold 3 --records found >out 2>err &&
+	grep -q "^new	leak.jpg$" out &&
+	grep -q "^missing	sh020.png$" out &&
+	grep -q "0 perceptually the same" err &&
+	test_must_fail --status=2 prov-audit --handoff "$(cat h)" --pdq-threshold 257 --records found 2>err &&
+	grep -q "pdq-threshold: 257 is out of range 0..256" err
 '
 
 test_done

@@ -1,0 +1,137 @@
+#!/bin/sh
+# bench-audit.sh: prov-audit on a large ledger, and a files audit of a delivery.
+#
+#   1. A ledger of $AUDIT_N entries (default 10^5; AUDIT_N=1000000 for the
+#      full figure) built by `prov-test ledger_fill` (signed handoffs, one
+#      transaction each), with a checkpoint.  Timed with /usr/bin/time -v
+#      (wall, CPU, peak resident memory): `prov-audit --ledger` (every
+#      signature, sequence number and the tree recomputed from the entries,
+#      the stored checkpoint), `prov-audit --export` of its NDJSON export,
+#      and what a user would otherwise run: the root recomputed from the
+#      export by tests/merkle_root.py (Python hashlib; no signatures, no
+#      sequence checks, so it does less).
+#   2. A delivery of $FILES frames (default 10^4): 128x109 PNG tiles cut
+#      by ImageMagick from the Sintel corpus frames (rolled by a few pixels
+#      per round so that every tile is different), recorded in a handoff by
+#      `prov-ledger handoff DIR`; a few files are then renamed, edited and
+#      removed.  `prov-audit --handoff ID DIR` against `hashdeep -a -k`
+#      (sha256 only) with the known-hashes file made from the delivery as it
+#      was sent.  hashdeep uses every core by default; `-j0` is also shown.
+#
+# LEDGER_FROM=FILE: audit a copy of that ledger (operator key in op.key
+# beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 part 2.
+# Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES,
+# LEDGER_FROM.
+set -u
+: "${BENCH_DIR:?}" "${PROV_BIN:?}" "${PROV_BENCH_BIN:?}"
+AUDIT_N=${AUDIT_N:-100000}
+FILES=${FILES:-10000}
+PL=$PROV_BIN/prov-ledger
+PA=$PROV_BIN/prov-audit
+HELPER=$(dirname "$PROV_BENCH_BIN")/tests/prov-test
+ROOTPY=$(pwd)/tests/merkle_root.py
+CORPUS=${PROV_CORPUS:-$(pwd)/../shared/corpus}
+if [ ! -x "$HELPER" ]; then
+	make "$(realpath --relative-to=. "$(dirname "$PROV_BENCH_BIN")")/tests/prov-test" >/dev/null ||
+	    { echo "bench-audit: cannot build $HELPER" >&2; exit 2; }
+fi
+dir=$BENCH_DIR/audit
+rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 2
+
+# t LABEL STATUS CMD...: runs CMD (which must exit STATUS), prints wall and
+# CPU seconds and the peak resident set; stdout to $dir/out.
+t() {
+	label=$1
+	want=$2
+	shift 2
+	/usr/bin/time -f "%e %U %S %M" -o time.txt "$@" >out 2>err
+	got=$?
+	if [ "$got" != "$want" ]; then
+		echo "$label: exit $got, not $want" >&2
+		cat err >&2
+		exit 2
+	fi
+	tail -n 1 time.txt | { read -r w u s m; echo "$w $u $s $m" >time.txt; }
+	read -r wall user sys rss <time.txt
+	printf '%-44s %8.2f s wall %8.2f s cpu %8d MiB peak\n' "$label" "$wall" \
+	    "$(echo "$user + $sys" | bc)" $((rss / 1024))
+	last_wall=$wall
+}
+
+echo "-- load: $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) cores"
+if [ "$AUDIT_N" != 0 ] || [ -n "${LEDGER_FROM:-}" ]; then
+if [ -n "${LEDGER_FROM:-}" ]; then
+	sqlite3 "$LEDGER_FROM" ".backup big.ledger" && cp "$(dirname "$LEDGER_FROM")/op.key" op.key ||
+	    exit 2
+	AUDIT_N=$(sqlite3 big.ledger "SELECT count(*) FROM entries")
+	echo "-- a ledger of $AUDIT_N entries (copied from $LEDGER_FROM)"
+else
+	echo "-- a ledger of $AUDIT_N entries"
+	t "prov-test ledger_fill $AUDIT_N" 0 "$HELPER" ledger_fill big.ledger op.key "$AUDIT_N" \
+	    $((AUDIT_N / 5 > 0 ? AUDIT_N / 5 : 1))
+fi
+export PROV_LEDGER=$dir/big.ledger
+t "prov-ledger checkpoint" 0 "$PL" checkpoint --key op.key
+t "prov-ledger export" 0 "$PL" export
+mv out export.ndjson
+t "prov-audit --ledger (full audit)" 0 "$PA" --ledger big.ledger
+sed 's/^/    /' out
+audit=$last_wall
+t "prov-audit --export (the NDJSON export)" 0 "$PA" --export export.ndjson
+t "merkle_root.py of the export (reference)" 0 python3 "$ROOTPY" export.ndjson
+py=$last_wall
+printf '%-44s %8.1f us per entry\n' "full audit" "$(echo "$audit * 1000000 / $AUDIT_N" | bc -l)"
+printf '%-44s %8.2fx\n' "full audit / python root (no signatures)" "$(echo "$audit / $py" | bc -l)"
+unset PROV_LEDGER
+fi
+[ "$FILES" = 0 ] && exit 0
+
+echo "-- a files audit of a delivery of $FILES frames"
+mkdir src deliv || exit 2
+find "$CORPUS/frames" -name '*.png' | sort >frames.txt
+nframes=$(wc -l <frames.txt)
+[ "$nframes" -gt 0 ] || { echo "bench-audit: no corpus frames" >&2; exit 2; }
+round=0
+made=0
+while [ "$made" -lt "$FILES" ]; do
+	i=0
+	while read -r f; do
+		i=$((i + 1))
+		convert "$f" -roll +$((round * 7))+$((round * 3)) -crop 128x109 +repage \
+		    "src/r${round}_f${i}_%02d.png" || exit 2
+	done <frames.txt
+	round=$((round + 1))
+	made=$(ls src | wc -l)
+done
+ls src | sort | head -n "$FILES" | while read -r f; do mv "src/$f" deliv/; done
+rm -rf src
+printf '%-44s %8d files, %d bytes\n' "delivery" "$(ls deliv | wc -l)" "$(du -sb deliv | cut -f1)"
+export PROV_LEDGER=$dir/files.ledger
+"$PL" key generate files.example/prov -o fop.key >/dev/null &&
+"$PL" key generate studio -o studio.key >studio.vkey &&
+"$PL" key generate vendor -o vendor.key >vendor.vkey &&
+"$PL" init --origin files.example/prov --key fop.key >/dev/null &&
+"$PL" party add studio --role studio --vkey "$(cat studio.vkey)" --key fop.key >/dev/null &&
+"$PL" party add vendor --role vendor --vkey "$(cat vendor.vkey)" --key studio.key >/dev/null &&
+"$PL" approve vendor --project ep104 --key studio.key >/dev/null || exit 2
+t "prov-ledger handoff DIR (fingerprints)" 0 "$PL" handoff --to vendor --project ep104 --key studio.key deliv
+id=$(cat out)
+t "hashdeep -c sha256 -r -l (known hashes)" 0 hashdeep -c sha256 -r -l deliv
+mv out known.txt
+# the delivery as it arrived: 10 renamed, 5 with a byte appended (same
+# pixels), 5 overwritten by another tile (changed), 10 removed
+ls deliv | head -n 31 >changed.txt
+sed -n 1,10p changed.txt | while read -r f; do mv "deliv/$f" "deliv/renamed_$f"; done
+sed -n 11,15p changed.txt | while read -r f; do printf x >>"deliv/$f"; done
+sed -n 16,20p changed.txt | while read -r f; do cp "deliv/$(sed -n 31p changed.txt)" "deliv/$f"; done
+sed -n 21,30p changed.txt | while read -r f; do rm "deliv/$f"; done
+t "prov-audit --handoff ID DIR" 1 "$PA" --handoff "$id" deliv
+pa=$last_wall
+tail -n 1 err | sed 's/^/    /'
+t "hashdeep -c sha256 -a -k (audit)" 1 hashdeep -c sha256 -a -k known.txt -r -l deliv
+hd=$last_wall
+t "hashdeep -c sha256 -a -k -j0 (one thread)" 1 hashdeep -j0 -c sha256 -a -k known.txt -r -l deliv
+hd0=$last_wall
+t "hashdeep -c sha256 -a -vv (names each file)" 1 hashdeep -vv -c sha256 -a -k known.txt -r -l deliv
+printf '%-44s %8.2fx (%.2fx against one thread)\n' "prov-audit / hashdeep -a" \
+    "$(echo "$pa / $hd" | bc -l)" "$(echo "$pa / $hd0" | bc -l)"
