@@ -163,12 +163,15 @@ void
 fp_record_finish(struct fp_ctx *c, struct prov_record *r)
 {
 	/*
-	 * Every record passes here once, complete.  Later stages (names from
-	 * paths, indicators, sequence grouping) are added here, after the
-	 * format module and before the record is emitted.
+	 * Every record passes here once, complete, after its format module
+	 * and before it is emitted: names from the path by the run's naming
+	 * patterns, then indicators from its meta, member and path.  Sequence
+	 * grouping happens later, on the emitting thread (emit_job()), where
+	 * records arrive in output order.
 	 */
-	(void)c;
-	(void)r;
+	if (c->opts->names != NULL)
+		prov_names_add(c->opts->names, r);
+	prov_indicators_add(r);
 }
 
 /* ------------------------------------------------------------ one input */
@@ -458,6 +461,9 @@ struct prov_fp {
 	unsigned nthreads;
 	int worker_failed;
 	struct prov_err worker_err;
+
+	struct prov_names *own_names;	/* the defaults, when opts had none */
+	struct prov_seq *seq;		/* opts.sequences: frames seen so far */
 };
 
 static void
@@ -472,11 +478,23 @@ emit_job(struct prov_fp *fp, struct job *j)
 {
 	size_t i;
 
-	for (i = 0; i < j->out.n && !fp->stopped; i++)
+	for (i = 0; i < j->out.n && !fp->stopped; i++) {
+		if (fp->seq != NULL && j->out.v[i].status == PROV_OK)
+			prov_seq_add(fp->seq, &j->out.v[i]);
 		if (fp->emit(fp->arg, &j->out.v[i]) != 0)
 			fp->stopped = 1;
+	}
 	job_release(j);
 	return fp->stopped;
+}
+
+/* Emits a sequence record made by prov_seq_flush(). */
+static int
+emit_seq(void *arg, struct prov_record *rec)
+{
+	struct prov_fp *fp = arg;
+
+	return fp->emit(fp->arg, rec);
 }
 
 static void *
@@ -615,8 +633,19 @@ prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts, unsigned job
 	fp->arg = arg;
 	fp->jobs = jobs ? jobs : 1;
 	json_object_seed(0);	/* before any thread makes objects */
+	if (fp->opts.names == NULL) {
+		if (prov_names_open(&fp->own_names, NULL, 0, "defaults", e) != PROV_OK) {
+			free(fp);
+			return PROV_FATAL;
+		}
+		fp->opts.names = fp->own_names;
+	}
+	if (fp->opts.sequences)
+		fp->seq = prov_seq_new();
 	if (fp->jobs <= 1) {
 		if (fp_worker_init(&fp->w, e) != PROV_OK) {
+			prov_names_close(fp->own_names);
+			prov_seq_free(fp->seq);
 			free(fp);
 			return PROV_FATAL;
 		}
@@ -685,6 +714,9 @@ prov_fp_finish(struct prov_fp *fp, struct prov_err *e)
 	}
 	if (fp->worker_failed)
 		return prov_seterr(e, PROV_FATAL, 0, "%s", fp->worker_err.msg);
+	if (!fp->stopped && fp->seq != NULL &&
+	    prov_seq_flush(fp->seq, fp->opts.names, emit_seq, fp) != 0)
+		fp->stopped = 1;
 	if (fp->stopped)
 		return prov_seterr(e, PROV_FATAL, 0, "output stopped");
 	return PROV_OK;
@@ -700,6 +732,8 @@ prov_fp_close(struct prov_fp *fp)
 		return;
 	if (fp->jobs <= 1) {
 		fp_worker_release(&fp->w);
+		prov_names_close(fp->own_names);
+		prov_seq_free(fp->seq);
 		free(fp);
 		return;
 	}
@@ -718,6 +752,9 @@ prov_fp_close(struct prov_fp *fp)
 	pthread_cond_destroy(&fp->done);
 	free(fp->ring);
 	free(fp->threads);
+	/* after the workers, which parse with the names */
+	prov_names_close(fp->own_names);
+	prov_seq_free(fp->seq);
 	free(fp);
 }
 
@@ -737,6 +774,20 @@ prov_fp_path(const char *path, const struct prov_fp_opts *opts,
 	return rc;
 }
 
+/* prov_seq_flush()'s emit for prov_fp_memory(). */
+struct memory_emit {
+	int (*emit)(void *arg, const struct prov_record *rec);
+	void *arg;
+};
+
+static int
+memory_emit_seq(void *arg, struct prov_record *rec)
+{
+	struct memory_emit *me = arg;
+
+	return me->emit(me->arg, rec);
+}
+
 int
 prov_fp_memory(const void *data, size_t len, const char *name, size_t namelen,
     const struct prov_fp_opts *opts,
@@ -744,6 +795,9 @@ prov_fp_memory(const void *data, size_t len, const char *name, size_t namelen,
     struct prov_err *e)
 {
 	struct prov_buf esc = PROV_BUF_INIT;
+	struct prov_names *own = NULL;
+	struct prov_seq *seq = NULL;
+	struct prov_fp_opts o = *opts;
 	struct fp_records out;
 	struct fp_worker w;
 	struct prov_blob blob;
@@ -751,11 +805,20 @@ prov_fp_memory(const void *data, size_t len, const char *name, size_t namelen,
 	size_t i, idx;
 	int rc = PROV_OK;
 
-	if (fp_worker_init(&w, e) != PROV_OK)
+	if (o.names == NULL) {
+		if (prov_names_open(&own, NULL, 0, "defaults", e) != PROV_OK)
+			return PROV_FATAL;
+		o.names = own;
+	}
+	if (fp_worker_init(&w, e) != PROV_OK) {
+		prov_names_close(own);
 		return PROV_FATAL;
+	}
+	if (o.sequences)
+		seq = prov_seq_new();
 	fp_records_init(&out);
 	memset(&c, 0, sizeof(c));
-	c.opts = opts;
+	c.opts = &o;
 	c.w = &w;
 	c.out = &out;
 	idx = fp_records_add(&out);
@@ -766,13 +829,24 @@ prov_fp_memory(const void *data, size_t len, const char *name, size_t namelen,
 	blob.name = esc.buf;
 	fp_blob(&c, idx, &blob, 0);
 	fp_record_finish(&c, &out.v[idx]);
-	for (i = 0; i < out.n; i++)
+	for (i = 0; i < out.n; i++) {
+		if (seq != NULL && out.v[i].status == PROV_OK)
+			prov_seq_add(seq, &out.v[i]);
 		if (emit(arg, &out.v[i]) != 0) {
 			rc = prov_seterr(e, PROV_FATAL, 0, "output stopped");
 			break;
 		}
+	}
+	if (rc == PROV_OK && seq != NULL) {
+		struct memory_emit me = { emit, arg };
+
+		if (prov_seq_flush(seq, o.names, memory_emit_seq, &me) != 0)
+			rc = prov_seterr(e, PROV_FATAL, 0, "output stopped");
+	}
+	prov_seq_free(seq);
 	fp_records_release(&out);
 	prov_buf_release(&esc);
 	fp_worker_release(&w);
+	prov_names_close(own);
 	return rc;
 }

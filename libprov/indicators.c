@@ -172,11 +172,48 @@ prefix_ci(const char *p, const char *end, const char *lit)
 }
 
 /*
+ * Whether the URL whose "://" is at colon is an XML namespace name
+ * (xmlns:x="http://ns.adobe.com/xap/1.0/" in every XMP packet) or another
+ * well-known schema URI: names of specifications, not machines anyone used.
+ */
+static int
+is_namespace(const char *s, const char *colon)
+{
+	static const char *const hosts[] = {
+		"www.w3.org/", "ns.adobe.com/", "purl.org/", "iptc.org/",
+		"ns.useplus.org/", "cipa.jp/", "schemas.microsoft.com/",
+		"schemas.openxmlformats.org/", NULL
+	};
+	const char *p = colon, *h = colon + 3;
+	size_t i;
+
+	for (i = 0; hosts[i] != NULL; i++)
+		if (strncmp(h, hosts[i], strlen(hosts[i])) == 0)
+			return 1;
+	while (p > s && isalpha((unsigned char)p[-1]))
+		p--;			/* the scheme */
+	if (p == s || (p[-1] != '"' && p[-1] != '\''))
+		return 0;
+	p--;
+	while (p > s && isspace((unsigned char)p[-1]))
+		p--;
+	if (p == s || p[-1] != '=')
+		return 0;
+	p--;
+	while (p > s && isspace((unsigned char)p[-1]))
+		p--;
+	while (p > s && (isalnum((unsigned char)p[-1]) || p[-1] == ':' ||
+	    p[-1] == '_' || p[-1] == '-' || p[-1] == '.'))
+		p--;			/* the attribute name */
+	return strncmp(p, "xmlns", 5) == 0;
+}
+
+/*
  * Content of one string: user names in home directories, hosts in UNC
  * paths and URLs, and the script of non-Latin text.
  */
 static void
-scan(struct ctx *c, const char *s, size_t len, const char *field)
+scan(struct ctx *c, const char *s, size_t len, const char *field, int urls)
 {
 	const char *end, *p;
 	const char *script;
@@ -210,10 +247,9 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 				add(c, "user", q, n, field);
 			continue;
 		}
-		/* \\host\share (also //host/share at the start of a value) */
-		if ((*p == '\\' && p + 1 < end && p[1] == '\\' &&
-		    (p == s || !is_name_char((unsigned char)p[-1]) || p[-1] == '"')) ||
-		    (p == s && *p == '/' && p + 1 < end && p[1] == '/')) {
+		/* \\host\share (not //x: Blender's "relative to this file") */
+		if (*p == '\\' && p + 1 < end && p[1] == '\\' &&
+		    (p == s || !is_name_char((unsigned char)p[-1]) || p[-1] == '"')) {
 			n = component(p + 2, end);
 			if (n > 0 && n < 254 && p[2] != '?' && p[2] != '.')
 				add(c, "host", p + 2, n, field);
@@ -221,7 +257,7 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 			continue;
 		}
 		/* scheme://host/ (the host without user, port or path) */
-		if (*p == ':' && end - p > 3 && p[1] == '/' && p[2] == '/' && p > s &&
+		if (urls && *p == ':' && end - p > 3 && p[1] == '/' && p[2] == '/' && p > s &&
 		    isalpha((unsigned char)p[-1])) {
 			const char *h = p + 3, *he = h;
 
@@ -234,7 +270,7 @@ scan(struct ctx *c, const char *s, size_t len, const char *field)
 			for (q = h; q < he; q++)
 				if (*q == ':')
 					break;
-			if (q > h && q - h < 254)
+			if (q > h && q - h < 254 && !is_namespace(s, p))
 				add(c, "host", h, (size_t)(q - h), field);
 			p = he - 1;
 		}
@@ -329,9 +365,18 @@ prov_indicators_add(struct prov_record *rec)
 				add(&c, "tz", s, n, key);
 			else if (key_is(key, location_keys))
 				add(&c, "location", s, n, key);
+			else if (strcasecmp(key, "codeset") == 0 && n > 0 && n < 8 &&
+			    strspn(s, "0123456789") == n) {
+				/* Maya's "//Codeset: 949": the Windows code page */
+				char cp[16];
+
+				snprintf(cp, sizeof(cp), "CP%s", s);
+				add(&c, "locale", cp, strlen(cp), key);
+			}
 			if (looks_absolute(s, n) && memchr(s, '\n', n) == NULL)
 				add(&c, "path", s, n, key);
-			scan(&c, s, n, key);
+			/* a URL in a Software string is the maker's site */
+			scan(&c, s, n, key, !key_is(key, software_keys));
 		}
 	}
 	/* Paths embedded in project files. */
@@ -342,7 +387,8 @@ prov_indicators_add(struct prov_record *rec)
 
 		json_array_foreach(v, i, p)
 			if (json_is_string(p))
-				scan(&c, json_string_value(p), json_string_length(p), "paths");
+				scan(&c, json_string_value(p), json_string_length(p), "paths",
+				    1);
 	}
 	member = json_object_get(rec->fields, "member");
 	if (json_is_object(member)) {
@@ -354,6 +400,14 @@ prov_indicators_add(struct prov_record *rec)
 		if (json_is_string(v))
 			add(&c, "user", json_string_value(v), json_string_length(v),
 			    "member.gname");
+		v = json_object_get(member, "name_decoded");
+		if (json_is_string(v)) {
+			const char *script = prov_script_of(json_string_value(v),
+			    json_string_length(v));
+
+			if (script != NULL)
+				add(&c, "locale", script, strlen(script), "member.name_decoded");
+		}
 		v = json_object_get(member, "name_charset");
 		if (json_is_string(v))
 			add(&c, "locale", json_string_value(v), json_string_length(v),
@@ -367,7 +421,7 @@ prov_indicators_add(struct prov_record *rec)
 		prov_json_set_name(tmp, "p", rec->path.buf, rec->path.len);
 		prov_buf_addstr(&p, json_string_value(json_object_get(tmp, "p")));
 		json_decref(tmp);
-		scan(&c, p.buf, p.len, "path");
+		scan(&c, p.buf, p.len, "path", 1);
 		prov_buf_release(&p);
 	}
 	if (created) {

@@ -29,6 +29,8 @@ static const char *const field_names[PROV_NAMES_NFIELDS] = {
 
 struct rule {
 	regex_t re;
+	regex_t test;			/* the same with REG_NOSUB: glibc matches
+					 * several times faster without groups */
 	int ngroups;
 	int field[MAX_GROUPS];		/* field index of group i+1, or -1 */
 };
@@ -138,6 +140,10 @@ add_rule(struct prov_names *n, const char *line, size_t len, const char *src,
 		return prov_seterr(e, PROV_FAILED, 0,
 		    "%s:%u: %d fields named but the regex has %zu groups (at most %d)",
 		    src, lineno, nf, r->re.re_nsub, MAX_GROUPS);
+	}
+	if (regcomp(&r->test, re, REG_EXTENDED | REG_ICASE | REG_NOSUB) != 0) {
+		regfree(&r->re);
+		return prov_seterr(e, PROV_FAILED, 0, "%s:%u: cannot compile", src, lineno);
 	}
 	r->ngroups = nf;
 	n->nrules++;
@@ -254,8 +260,10 @@ prov_names_close(struct prov_names *n)
 
 	if (n == NULL)
 		return;
-	for (i = 0; i < n->nrules; i++)
+	for (i = 0; i < n->nrules; i++) {
 		regfree(&n->rules[i].re);
+		regfree(&n->rules[i].test);
+	}
 	free(n);
 }
 
@@ -297,8 +305,15 @@ prov_names_parse(const struct prov_names *n, const char *path, size_t len, json_
 			buf[i] = '/';
 	for (i = 0; i < n->nrules; i++) {
 		const struct rule *r = &n->rules[i];
+		int want = 0;
 
-		if (regexec(&r->re, buf, MAX_GROUPS + 1, m, 0) != 0)
+		/* Only rules that could still fill a field, and only those
+		 * that match at all, are run again for their groups. */
+		for (g = 0; g < r->ngroups; g++)
+			if (r->field[g] >= 0 && !have[r->field[g]])
+				want = 1;
+		if (!want || regexec(&r->test, buf, 0, NULL, 0) != 0 ||
+		    regexec(&r->re, buf, MAX_GROUPS + 1, m, 0) != 0)
 			continue;
 		for (g = 0; g < r->ngroups; g++) {
 			int f = r->field[g];

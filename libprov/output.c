@@ -94,9 +94,14 @@ prov_record_write_text(FILE *fp, const struct prov_record *r, enum prov_text_sty
 		prov_hex(r->sha256, PROV_SHA256_LEN, hex);
 		prov_buf_addf(&line, "%s%s  ", esc ? "\\" : "", hex);
 	} else {
+		const char *root = json_string_value(json_object_get(
+		    json_object_get(r->fields, "sequence"), "merkle_root"));
+
 		esc = prov_escape(&name, r->path.buf, r->path.len);
 		if (r->has_sha256)
 			prov_hex(r->sha256, PROV_SHA256_LEN, hex);
+		else if (root != NULL && strlen(root) == 2 * PROV_SHA256_LEN)
+			memcpy(hex, root, sizeof(hex));	/* a sequence: its Merkle root */
 		else
 			memcpy(hex, "-", 2);
 		prov_buf_addf(&line, "%s%s\t%s\t", esc ? "\\" : "", hex,

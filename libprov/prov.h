@@ -248,11 +248,17 @@ struct prov_blob {
 	const char *name;		/* escaped display name, for messages */
 };
 
+struct prov_names;
 struct prov_fp_opts {
 	struct prov_limits limits;
 	int follow_symlinks;		/* -L */
 	int images;			/* decode images (pixels, geometry, meta) */
 	int pdq;			/* perceptual hash of decoded images */
+	/* Naming patterns for every record's "names" (borrowed; must outlive
+	 * the run); NULL: the built-in defaults. */
+	const struct prov_names *names;
+	int sequences;			/* --seq: add one "sequence" record per
+					 * frame sequence after the others */
 };
 
 /*
@@ -314,7 +320,13 @@ PROV_API void prov_fp_opts_default(struct prov_fp_opts *opts);
  * of the call.  It may block while the queue is full, emitting finished
  * records meanwhile.  Returns PROV_OK, or PROV_FATAL when the run stopped.
  *
- * prov_fp_finish() waits for every queued input and emits the rest.
+ * Every record gets "names" from its path by opts->names (or the built-in
+ * patterns) and "indicators" (prov_indicators_add()) before it is emitted.
+ *
+ * prov_fp_finish() waits for every queued input and emits the rest; with
+ * opts->sequences it then emits one record of kind "sequence" per frame
+ * sequence among all the records of the run that did not fail
+ * (prov_seq_flush()), in the same order for any `jobs`.
  * prov_fp_close() ends the run (dropping anything not finished) and frees
  * it; NULL is a no-op.  One run is used by one thread at a time.
  */
@@ -334,8 +346,9 @@ PROV_API int prov_fp_path(const char *path, const struct prov_fp_opts *opts,
     struct prov_err *e);
 
 /* Bytes already in memory, named name[0..namelen) (raw bytes, any
- * encoding): one record, plus members when it is an archive.  The data is
- * borrowed for the call.  Thread-safe (no shared state). */
+ * encoding): one record, plus members when it is an archive, then the
+ * sequences among them when opts->sequences.  The data is borrowed for the
+ * call.  Thread-safe (no shared state). */
 PROV_API int prov_fp_memory(const void *data, size_t len, const char *name,
     size_t namelen, const struct prov_fp_opts *opts,
     int (*emit)(void *arg, const struct prov_record *rec), void *arg,
@@ -352,7 +365,8 @@ PROV_API json_t *prov_record_to_json(const struct prov_record *r);
 PROV_API int prov_record_write_json(FILE *fp, const struct prov_record *r);
 
 enum prov_text_style {
-	/* "<sha256>\t<kind>\t<path>\n"; "-" for a record with no digest, kind
+	/* "<sha256>\t<kind>\t<path>\n"; a sequence's Merkle root in place of
+	 * the sha256, "-" for another record with no digest, kind
 	 * "error" for a failed record; the path escaped by prov_escape(), the
 	 * line then starting with '\\' (sha256sum's rule). */
 	PROV_TEXT_LINE,
@@ -517,6 +531,7 @@ PROV_API int prov_seq_add(struct prov_seq *s, const struct prov_record *rec);
 PROV_API size_t prov_seq_count(const struct prov_seq *s);
 /*
  * Emits the sequences: for each, a record (path "dir/prefix####suffix",
+ * size the sum of its frames' sizes,
  * kind "sequence", fields "sequence": {"pattern" (printf style),
  * "pattern_hash" (#### style), "first", "last", "count", "padding",
  * "gaps": [[from, to], ...], "leaves": "pixels"|"sha256"|"mixed",

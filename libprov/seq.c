@@ -27,6 +27,7 @@ struct frame {
 	unsigned width;
 	uint64_t number;
 	size_t order;		/* order offered, for stable duplicates */
+	uint64_t size;		/* the record's size */
 	int from_pixels;
 	unsigned char hash[PROV_SHA256_LEN];
 };
@@ -149,6 +150,7 @@ prov_seq_add(struct prov_seq *s, const struct prov_record *rec)
 	for (p = d0; p < d1; p++)
 		f->number = f->number * 10 + (uint64_t)(*p - '0');
 	f->order = s->n;
+	f->size = rec->size;
 	f->from_pixels = from_pixels;
 	memcpy(f->hash, h, sizeof(h));
 	s->n++;
@@ -205,7 +207,7 @@ emit_group(const struct frame *v, size_t i, size_t j, const struct prov_names *n
 	char hex[2 * PROV_HASH_LEN + 1];
 	struct prov_buf pat = PROV_BUF_INIT;
 	json_t *o, *gaps;
-	uint64_t count = 0, prev = 0;
+	uint64_t count = 0, prev = 0, bytes = 0;
 	size_t k, npix = 0;
 	unsigned w;
 	int rc;
@@ -225,6 +227,7 @@ emit_group(const struct frame *v, size_t i, size_t j, const struct prov_names *n
 		prov_merkle_leaf_hash(v[k].hash, PROV_SHA256_LEN, leaf);
 		prov_merkle_add(&m, leaf);
 		npix += v[k].from_pixels != 0;
+		bytes += v[k].size;
 		prev = v[k].number;
 		count++;
 	}
@@ -239,6 +242,7 @@ emit_group(const struct frame *v, size_t i, size_t j, const struct prov_names *n
 
 	prov_record_init(&rec);
 	rec.kind = "sequence";
+	rec.size = bytes;		/* of the frames in it */
 	prov_buf_add(&rec.path, f->dir, f->dirlen);
 	prov_buf_add(&rec.path, f->prefix, f->prefixlen);
 	for (w = 0; w < f->width; w++)

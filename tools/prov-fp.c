@@ -17,7 +17,7 @@
 
 enum { OPT_JSON = 256, OPT_SUM, OPT_FILES_FROM, OPT_MAX_DEPTH, OPT_MAX_RATIO,
     OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL,
-    OPT_PROGRESS, OPT_VERSION };
+    OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -34,7 +34,9 @@ static const struct option longopts[] = {
 	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
 	{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY },
 	{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL },
+	{ "names", required_argument, NULL, OPT_NAMES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "seq", no_argument, NULL, OPT_SEQ },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
@@ -57,7 +59,7 @@ usage(FILE *fp, int status)
 	    "usage: prov-fp [-0Lhq] [--json | --sum] [-j jobs] [-T file]\n"
 	    "               [--max-depth n] [--max-member-size size] [--max-pixels n]\n"
 	    "               [--max-ratio n] [--max-archive-memory size] [--archive-stall s]\n"
-	    "               [--progress] [--version] [file ...]\n"
+	    "               [--names file] [--progress] [--seq] [--version] [file ...]\n"
 	    "Fingerprints files, directory trees and archive members.\n"
 	    "  -0, --null          names in lists are NUL-separated (find -print0)\n"
 	    "  -j, --jobs N        fingerprint with N threads (output order unchanged)\n"
@@ -74,7 +76,10 @@ usage(FILE *fp, int status)
 	    "                      (4G; 0: read archives in-process, unguarded)\n"
 	    "      --archive-stall S  stop an archive's reader after S seconds\n"
 	    "                      without progress (30)\n"
+	    "      --names FILE    the project's naming patterns (they replace the\n"
+	    "                      defaults unless FILE has a line \"defaults\")\n"
 	    "      --progress      progress on stderr even when not a terminal\n"
+	    "      --seq           one more record per frame sequence, after the others\n"
 	    "With no file and no -T, names are read from standard input; the file\n"
 	    "\"-\" is the bytes of standard input.\n");
 	exit(status);
@@ -103,8 +108,8 @@ emit(void *arg, const struct prov_record *r)
 	int rc;
 
 	st->records++;
-	if (!prov_record_is_member(r))
-		st->bytes += r->size;
+	if (!prov_record_is_member(r) && strcmp(r->kind, "sequence") != 0)
+		st->bytes += r->size;	/* a sequence's frames were counted */
 	if (r->status != PROV_OK) {
 		struct prov_buf b = PROV_BUF_INIT;
 		st->failed++;
@@ -170,6 +175,7 @@ int
 main(int argc, char *argv[])
 {
 	struct prov_fp_opts opts;
+	struct prov_names *names = NULL;
 	struct state st;
 	struct prov_fp *fp;
 	struct prov_err e;
@@ -224,8 +230,20 @@ main(int argc, char *argv[])
 			opts.limits.archive_stall_seconds = (unsigned)parse_num(optarg, 1, 86400,
 			    "--archive-stall");
 			break;
+		case OPT_NAMES:
+			prov_names_close(names);
+			if (prov_names_open_file(&names, optarg, &e) != PROV_OK) {
+				struct prov_buf b = PROV_BUF_INIT;
+				prov_escape(&b, e.msg, strlen(e.msg));
+				errx(2, "%s", b.buf);
+			}
+			opts.names = names;
+			break;
 		case OPT_PROGRESS:
 			force_progress = 1;
+			break;
+		case OPT_SEQ:
+			opts.sequences = 1;
 			break;
 		case OPT_VERSION:
 			printf("prov-fp %s\n", prov_version());
@@ -261,6 +279,7 @@ main(int argc, char *argv[])
 	if (rc == PROV_OK)
 		rc = prov_fp_finish(fp, &e);
 	prov_fp_close(fp);
+	prov_names_close(names);
 	if (st.write_error) {
 		errno = st.write_error;
 		err(2, "stdout");

@@ -74,6 +74,7 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	json_object_set_new(m, "uname", json_string("tanaka"));
 	json_object_set_new(m, "gname", json_string("staff"));
 	json_object_set_new(m, "name_charset", json_string("CP932"));
+	json_object_set_new(m, "name_decoded", json_string("\xe8\xa1\xa8/\xe4\xb8\x80.txt"));
 	json_object_set_new(r.fields, "member", m);
 	/* Already there (a format module's own): not added twice. */
 	json_object_set_new(o, "type", json_string("user"));
@@ -81,10 +82,11 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	json_object_set_new(o, "field", json_string("member.uname"));
 	json_array_append_new(ind, o);
 	json_object_set_new(r.fields, "indicators", ind);
-	assert_eq_int(prov_indicators_add(&r), 3);
+	assert_eq_int(prov_indicators_add(&r), 4);
 	dump(&r, got, sizeof(got));
 	assert_eq_str(got, "user=tanaka@member.uname;user=staff@member.gname;"
-	    "locale=CP932@member.name_charset;locale=Kana@path;");
+	    "locale=Han@member.name_decoded;locale=CP932@member.name_charset;"
+	    "locale=Kana@path;");
 	assert_eq_int(prov_indicators_add(&r), 0);
 	prov_record_release(&r);
 
@@ -138,4 +140,26 @@ DEFINE_TEST(test_indicators_real_exr_owner)
 	assert_true(strstr(strstr(got, "owner=") + 1, "owner=") == NULL);
 	prov_record_release(&r);
 	free(data);
+}
+
+/* XML namespace names in an XMP packet are not hosts; a real URL is. */
+DEFINE_TEST(test_indicators_xmp_namespaces_are_not_hosts)
+{
+	struct prov_record r;
+	json_t *meta = json_object();
+	char got[1024];
+
+	prov_record_init(&r);
+	prov_buf_addstr(&r.path, "x.tif");
+	json_object_set_new(meta, "XMP", json_string(
+	    "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF "
+	    "xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">"
+	    "<rdf:Description xmlns:xmp = 'http://ns.example-vendor.test/xap/1.0/' "
+	    "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" "
+	    "xmp:BaseURL=\"https://nas01.vendor.test/ep104/\"/></rdf:RDF></x:xmpmeta>"));
+	json_object_set_new(r.fields, "meta", meta);
+	assert_eq_int(prov_indicators_add(&r), 1);
+	dump(&r, got, sizeof(got));
+	assert_eq_str(got, "host=nas01.vendor.test@XMP;");
+	prov_record_release(&r);
 }

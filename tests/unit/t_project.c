@@ -74,6 +74,10 @@ DEFINE_TEST(test_project_blend_sprite_fright)
 		if (i == 0) {
 			assert_true(has_path(&r, "//utility.rigging.blend"));
 			assert_true(has_path(&r, "//utility.shading.blend"));
+			/* "//" is Blender's "relative to this file", not a host. */
+			prov_indicators_add(&r);
+			assert_true(has_indicator(&r, "software", "Blender"));
+			assert_true(!has_indicator(&r, "host", "utility.rigging.blend"));
 		}
 		assert_true(json_array_size(json_object_get(r.fields, "paths")) > 0);
 		prov_record_release(&r);
@@ -117,6 +121,8 @@ DEFINE_TEST(test_project_maya_ascii)
 	prov_indicators_add(&r);
 	assert_true(has_indicator(&r, "user", "park.j"));
 	assert_true(has_indicator(&r, "user", "lee"));
+	assert_true(has_indicator(&r, "locale", "CP949"));
+	assert_true(has_indicator(&r, "host", "fs01") == 0);	/* "//": not UNC */
 	prov_record_release(&r);
 }
 

@@ -219,3 +219,128 @@ DEFINE_TEST(test_seq_unpadded_and_emit_stop)
 	json_decref(o.recs);
 	prov_seq_free(s);
 }
+
+/* One ustar header + data block per member, then two zero blocks. */
+static size_t
+ustar(unsigned char *tar, size_t cap, const char *const *names,
+    const char *const *data, size_t n)
+{
+	size_t off = 0, i, k;
+
+	memset(tar, 0, cap);
+	for (i = 0; i < n; i++) {
+		unsigned char *h = tar + off;
+		unsigned sum = 0;
+
+		memcpy(h, names[i], strlen(names[i]));
+		memcpy(h + 100, "0000644", 7);
+		memcpy(h + 108, "0000000", 7);
+		memcpy(h + 116, "0000000", 7);
+		snprintf((char *)h + 124, 12, "%011o", (unsigned)strlen(data[i]));
+		memcpy(h + 136, "00000000000", 11);
+		h[156] = '0';
+		memcpy(h + 257, "ustar\00000", 8);
+		memset(h + 148, ' ', 8);
+		for (k = 0; k < 512; k++)
+			sum += h[k];
+		snprintf((char *)h + 148, 8, "%06o", sum);
+		memcpy(h + 512, data[i], strlen(data[i]));
+		off += 1024;
+	}
+	return off + 1024;
+}
+
+struct fpout {
+	struct prov_buf text;
+};
+
+static int
+keep_line(void *arg, const struct prov_record *r)
+{
+	struct fpout *o = arg;
+	json_t *j = prov_record_to_json(r);
+	char *s;
+
+	json_object_del(j, "sha256");
+	json_object_del(j, "size");
+	json_object_del(j, "member");
+	json_object_del(j, "archive");
+	json_object_del(j, "indicators");
+	s = json_dumps(j, JSON_COMPACT);
+	prov_buf_addstr(&o->text, s);
+	prov_buf_addch(&o->text, '\n');
+	free(s);
+	json_decref(j);
+	return 0;
+}
+
+/* prov_fp_memory(): names on every record, sequences after them. */
+DEFINE_TEST(test_seq_through_fp_memory)
+{
+	static const char *const names[] = {
+		"sh030/ep104_sh030_v003.0002.txt", "sh030/ep104_sh030_v003.0001.txt",
+		"sh030/ep104_sh030_v003.0004.txt"
+	};
+	static const char *const data[] = { "two\n", "one\n", "four\n" };
+	unsigned char tar[8192];
+	struct prov_fp_opts opts;
+	struct fpout o = { PROV_BUF_INIT };
+	struct prov_err e;
+	size_t len = ustar(tar, sizeof(tar), names, data, 3);
+	unsigned char h[3][32], l01[32], root[32], buf[65];
+	char hex[65];
+	int i;
+
+	prov_fp_opts_default(&opts);
+	opts.sequences = 1;
+	assert_ok(prov_fp_memory(tar, len, "d.tar", 5, &opts, keep_line, &o, &e));
+	/* the root over sha256("one\n"), sha256("two\n"), sha256("four\n") */
+	prov_sha256("one\n", 4, h[0]);
+	prov_sha256("two\n", 4, h[1]);
+	prov_sha256("four\n", 5, h[2]);
+	for (i = 0; i < 3; i++) {
+		buf[0] = 0;
+		memcpy(buf + 1, h[i], 32);
+		prov_sha256(buf, 33, h[i]);
+	}
+	buf[0] = 1;
+	memcpy(buf + 1, h[0], 32);
+	memcpy(buf + 33, h[1], 32);
+	{
+		unsigned char nb[65];
+
+		memcpy(nb, buf, 65);
+		prov_sha256(nb, 65, l01);
+		nb[0] = 1;
+		memcpy(nb + 1, l01, 32);
+		memcpy(nb + 33, h[2], 32);
+		prov_sha256(nb, 65, root);
+	}
+	prov_hex(root, 32, hex);
+	{
+		char want[2048];
+
+		snprintf(want, sizeof(want),
+		    "{\"path\":\"d.tar\",\"kind\":\"archive\"}\n"
+		    "{\"path\":\"d.tar!/sh030/ep104_sh030_v003.0002.txt\",\"kind\":\"other\","
+		    "\"names\":{\"episode\":\"104\",\"shot\":\"030\",\"frame\":\"0002\",\"version\":\"003\"}}\n"
+		    "{\"path\":\"d.tar!/sh030/ep104_sh030_v003.0001.txt\",\"kind\":\"other\","
+		    "\"names\":{\"episode\":\"104\",\"shot\":\"030\",\"frame\":\"0001\",\"version\":\"003\"}}\n"
+		    "{\"path\":\"d.tar!/sh030/ep104_sh030_v003.0004.txt\",\"kind\":\"other\","
+		    "\"names\":{\"episode\":\"104\",\"shot\":\"030\",\"frame\":\"0004\",\"version\":\"003\"}}\n"
+		    "{\"path\":\"d.tar!/sh030/ep104_sh030_v003.####.txt\",\"kind\":\"sequence\","
+		    "\"sequence\":{\"pattern\":\"ep104_sh030_v003.%%04d.txt\","
+		    "\"pattern_hash\":\"ep104_sh030_v003.####.txt\",\"first\":1,\"last\":4,"
+		    "\"count\":3,\"padding\":4,\"gaps\":[[3,3]],\"leaves\":\"sha256\","
+		    "\"merkle_root\":\"%s\"},"
+		    "\"names\":{\"episode\":\"104\",\"shot\":\"030\",\"version\":\"003\"}}\n", hex);
+		assert_eq_str(o.text.buf, want);
+	}
+	/* without sequences: the same records, no sequence */
+	prov_buf_reset(&o.text);
+	opts.sequences = 0;
+	assert_ok(prov_fp_memory(tar, len, "d.tar", 5, &opts, keep_line, &o, &e));
+	assert_true(strstr(o.text.buf, "\"sequence\"") == NULL);
+	assert_true(strstr(o.text.buf, "\"frame\":\"0004\"") != NULL);
+	prov_buf_release(&o.text);
+}
