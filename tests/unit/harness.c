@@ -25,7 +25,8 @@ static const struct { const char *name; void (*fn)(void); } tests[] = {
 
 int test_failed;
 static char context[512];
-static char pathbuf[4096];
+/* One per thread: tests fingerprint corpus files from several threads. */
+static _Thread_local char pathbuf[4096];
 
 const char *
 test_corpus(void)
@@ -91,6 +92,35 @@ test_slurp(const char *path, size_t *len)
 	fclose(f);
 	*len = n;
 	return p;
+}
+
+int
+test_fingerprint(const struct prov_format *f, const char *path, uint64_t max_pixels,
+    struct prov_record *rec, struct prov_err *e)
+{
+	struct prov_fp_opts opts;
+	struct prov_blob blob;
+	unsigned char *data;
+	size_t len = 0;
+	int rc;
+
+	memset(&opts, 0, sizeof(opts));
+	prov_limits_default(&opts.limits);
+	if (max_pixels)
+		opts.limits.max_pixels = max_pixels;
+	opts.images = 1;
+	prov_record_init(rec);
+	prov_err_clear(e);
+	if ((data = test_slurp(path, &len)) == NULL) {
+		failure("cannot read %s", path);
+		return -1;
+	}
+	blob.data = data;
+	blob.len = len;
+	blob.name = path;
+	rc = f->fingerprint(&blob, &opts, rec, e);
+	free(data);
+	return rc;
 }
 
 static int

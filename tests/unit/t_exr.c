@@ -6,33 +6,9 @@
 
 /* Runs the module on a corpus file; returns its status, fills rec. */
 static int
-fp_file(const char *rel, uint64_t max_pixels, struct prov_record *rec,
-    struct prov_err *e)
+fp_file(const char *rel, uint64_t max_pixels, struct prov_record *rec, struct prov_err *e)
 {
-	struct prov_fp_opts opts;
-	struct prov_blob blob;
-	unsigned char *data;
-	size_t len = 0;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	prov_limits_default(&opts.limits);
-	if (max_pixels)
-		opts.limits.max_pixels = max_pixels;
-	opts.images = 1;
-	prov_record_init(rec);
-	prov_err_clear(e);
-	data = test_slurp(corpus_path(rel), &len);
-	if (data == NULL) {
-		failure("cannot read %s", rel);
-		return -1;
-	}
-	blob.data = data;
-	blob.len = len;
-	blob.name = rel;
-	rc = prov_format_exr.fingerprint(&blob, &opts, rec, e);
-	free(data);
-	return rc;
+	return test_fingerprint(&prov_format_exr, corpus_path(rel), max_pixels, rec, e);
 }
 
 static const char *

@@ -7,27 +7,7 @@
 static int
 fp_tiff(const char *path, uint64_t max_pixels, struct prov_record *rec, struct prov_err *e)
 {
-	struct prov_fp_opts opts;
-	struct prov_blob blob;
-	unsigned char *data;
-	size_t len = 0;
-	int rc;
-
-	memset(&opts, 0, sizeof(opts));
-	prov_limits_default(&opts.limits);
-	if (max_pixels)
-		opts.limits.max_pixels = max_pixels;
-	opts.images = 1;
-	prov_record_init(rec);
-	prov_err_clear(e);
-	if ((data = test_slurp(path, &len)) == NULL)
-		return -1;
-	blob.data = data;
-	blob.len = len;
-	blob.name = path;
-	rc = prov_format_tiff.fingerprint(&blob, &opts, rec, e);
-	free(data);
-	return rc;
+	return test_fingerprint(&prov_format_tiff, path, max_pixels, rec, e);
 }
 
 static json_t *

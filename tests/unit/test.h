@@ -21,7 +21,8 @@ extern int test_failed;
 /* Where the corpus and the vectors are ($PROV_CORPUS, $PROV_VECTORS). */
 const char *test_corpus(void);
 const char *test_vectors(void);
-/* A path under the corpus, in a static buffer (valid until the next call). */
+/* A path under the corpus, in a per-thread buffer (valid until the thread's
+ * next call). */
 const char *corpus_path(const char *rel);
 /* Context printed with the next failing assertion in this test. */
 void failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -29,6 +30,11 @@ void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Reads a whole small file (tests only); NULL on error. */
 unsigned char *test_slurp(const char *path, size_t *len);
+/* Runs format module f on the file at path with images decoded and the
+ * default limits (max_pixels when not 0); fills rec (always initialised)
+ * and returns the module's status, or -1 when the file cannot be read. */
+int test_fingerprint(const struct prov_format *f, const char *path,
+    uint64_t max_pixels, struct prov_record *rec, struct prov_err *e);
 
 #define assert_true(x) do { \
 	if (!(x)) { test_fail(__FILE__, __LINE__, "assertion failed: %s", #x); return; } \
