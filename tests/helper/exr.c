@@ -9,22 +9,6 @@
 #include "../../tools/common.h"
 #include "verbs.h"
 
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	struct prov_buf b = PROV_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		prov_buf_add(&b, chunk, n);
-	fclose(fp);
-	return (unsigned char *)prov_buf_detach(&b, len);
-}
-
 PROV_TEST_VERB(exr_fp, "[-m MAXPIXELS] FILE...: the EXR module's record of each FILE as JSON")
 int
 verb_exr_fp(int argc, char **argv)
@@ -49,7 +33,7 @@ verb_exr_fp(int argc, char **argv)
 		json_t *out;
 		char *s;
 		size_t len = 0;
-		unsigned char *data = slurp(argv[i], &len);
+		unsigned char *data = helper_slurp(argv[i], &len);
 
 		if (data == NULL)
 			err(2, "%s", argv[i]);

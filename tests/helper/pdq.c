@@ -140,22 +140,6 @@ verb_pdq_distance(int argc, char **argv)
 	return 0;
 }
 
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	struct prov_buf b = PROV_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		prov_buf_add(&b, chunk, n);
-	fclose(fp);
-	return (unsigned char *)prov_buf_detach(&b, len);
-}
-
 static const char *
 str(const json_t *o, const char *k)
 {
@@ -194,7 +178,7 @@ verb_pdq_fp(int argc, char **argv)
 		json_t *img, *p, *t;
 		size_t len = 0, k;
 		int bid, top = 0;
-		unsigned char *data = slurp(argv[i], &len);
+		unsigned char *data = helper_slurp(argv[i], &len);
 
 		if (data == NULL)
 			err(2, "%s", argv[i]);

@@ -10,30 +10,6 @@
 #include "../../tools/common.h"
 #include "verbs.h"
 
-/* The whole file, read at its size in one buffer (as prov-fp maps it), or
- * through a growing buffer when the size is unknown (a pipe). */
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-	struct prov_buf b = PROV_BUF_INIT;
-	struct stat st;
-	size_t n;
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return NULL;
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-		prov_buf_grow(&b, (size_t)st.st_size + 1);
-	do {
-		prov_buf_grow(&b, 65536);
-		n = fread(b.buf + b.len, 1, b.alloc - b.len - 1, fp);
-		b.len += n;
-		b.buf[b.len] = 0;
-	} while (n > 0);
-	fclose(fp);
-	return (unsigned char *)prov_buf_detach(&b, len);
-}
-
 PROV_TEST_VERB(raster_fp, "[-m MAXPIXELS] FILE...: the record of each FILE by the best-bidding format module, as JSON")
 int
 verb_raster_fp(int argc, char **argv)
@@ -60,7 +36,7 @@ verb_raster_fp(int argc, char **argv)
 		char *s;
 		size_t len = 0, k;
 		int best = 0;
-		unsigned char *data = slurp(argv[i], &len);
+		unsigned char *data = helper_slurp(argv[i], &len);
 
 		if (data == NULL)
 			err(2, "%s", argv[i]);

@@ -8,6 +8,12 @@
 #ifndef PROV_TEST_VERBS_H
 #define PROV_TEST_VERBS_H
 
+#include <stddef.h>
+
 #define PROV_TEST_VERB(name, help) int verb_##name(int argc, char **argv);
+
+/* The whole file at path in one new buffer (the caller frees it) with its
+ * length in *len; NULL when it cannot be read. */
+unsigned char *helper_slurp(const char *path, size_t *len);
 
 #endif
