@@ -590,6 +590,34 @@ done:
 
 /* ------------------------------------------------ the reader's own process */
 
+static pthread_rwlock_t job_lock;
+static pthread_once_t job_lock_once = PTHREAD_ONCE_INIT;
+
+static void
+make_job_lock(void)
+{
+	pthread_rwlockattr_t a;
+
+	/* a waiting fork goes before new jobs, or it could wait for ever */
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&job_lock, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+void
+fp_job_enter(void)
+{
+	pthread_once(&job_lock_once, make_job_lock);
+	pthread_rwlock_rdlock(&job_lock);
+}
+
+void
+fp_job_leave(void)
+{
+	pthread_rwlock_unlock(&job_lock);
+}
+
 /* What the parent saw of a child reader. */
 struct watch {
 	pid_t pid;
@@ -774,7 +802,7 @@ diag_line(const struct prov_buf *d, char *out, size_t n)
 static void
 read_isolated(struct fp_ctx *c, size_t idx, const struct prov_blob *blob, int weak)
 {
-	int out[2], err[2], status = 0, devnull;
+	int out[2], err[2], status = 0, devnull, in_job;
 	volatile uint64_t *beats;
 	struct watch wt;
 	char why[256];
@@ -801,7 +829,17 @@ read_isolated(struct fp_ctx *c, size_t idx, const struct prov_blob *blob, int we
 	prov_buf_init(&wt.line);
 	prov_buf_init(&wt.diag);
 	fflush(stderr);
+	/* prov_fp_memory runs outside a job: it holds no job lock to trade */
+	in_job = c->in_job;
+	if (in_job)
+		fp_job_leave();
+	pthread_once(&job_lock_once, make_job_lock);
+	pthread_rwlock_wrlock(&job_lock);
 	wt.pid = fork();
+	if (wt.pid != 0) {
+		/* the watch below parses and finishes records only: no job */
+		pthread_rwlock_unlock(&job_lock);
+	}
 	if (wt.pid == 0) {
 		json_t *own;
 		close(out[0]);
@@ -829,6 +867,8 @@ read_isolated(struct fp_ctx *c, size_t idx, const struct prov_blob *blob, int we
 		close(out[0]);
 		close(err[0]);
 		munmap((void *)(uintptr_t)beats, sizeof(*beats));
+		if (in_job)
+			fp_job_enter();
 		read_archive(c, idx, blob, 0, weak);
 		return;
 	}
@@ -837,6 +877,8 @@ read_isolated(struct fp_ctx *c, size_t idx, const struct prov_blob *blob, int we
 	close(err[0]);
 	while (waitpid(wt.pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (in_job)
+		fp_job_enter();
 	munmap((void *)(uintptr_t)beats, sizeof(*beats));
 	if (!wt.got_own) {
 		struct prov_record *rec = &c->out->v[idx];

@@ -407,7 +407,9 @@ run_job(struct fp_worker *w, const struct prov_fp_opts *opts, struct job *j)
 	struct fp_ctx c;
 	size_t idx, i;
 
+	fp_job_enter();
 	memset(&c, 0, sizeof(c));
+	c.in_job = 1;
 	c.opts = opts;
 	c.w = w;
 	c.out = &j->out;
@@ -436,6 +438,7 @@ run_job(struct fp_worker *w, const struct prov_fp_opts *opts, struct job *j)
 	for (i = 0; i < j->out.n; i++)
 		if (i == idx)
 			fp_record_finish(&c, &j->out.v[i]);
+	fp_job_leave();
 }
 
 /* ------------------------------------------------------------ the run */

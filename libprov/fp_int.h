@@ -52,6 +52,7 @@ struct fp_ctx {
 	FILE *stream;			/* where finished members go */
 	size_t streamed;		/* c->out records already sent */
 	volatile uint64_t *beat;	/* counts progress, seen by the parent */
+	int in_job;			/* holds the job lock (fp_job_enter) */
 };
 
 /*
@@ -101,6 +102,16 @@ int archive_sniff(const unsigned char *head, size_t len);
  * sign: when the archive then cannot be read, the input is "other". */
 int archive_sniff_tail(const unsigned char *tail, size_t len);
 #define FP_TAIL_LEN (65535 + 22)
+/*
+ * Fork safety.  A worker holds the job lock (shared) while it runs a job;
+ * a worker about to fork an archive reader lets go of it and takes it
+ * exclusively, so no other worker is inside a library (OpenSSL, libarchive,
+ * the decoders) holding one of its locks when the child is made: the child
+ * would wait on that lock for ever.
+ */
+void fp_job_enter(void);
+void fp_job_leave(void);
+
 /* Reads the archive blob (whose own record is c->out->v[rec_index]) and
  * appends a record per member, recursing into nested archives. */
 void archive_read_blob(struct fp_ctx *c, size_t rec_index,
