@@ -693,79 +693,108 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Takes in what is ready on the child's pipes; an fd that ends is set -1. */
+static void
+read_ready(struct fp_ctx *c, size_t idx, struct watch *wt, struct pollfd pf[2],
+    int *open_fds)
+{
+	char buf[65536];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ssize_t n;
+		if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		n = read(pf[i].fd, buf, sizeof(buf));
+		if (n <= 0) {
+			pf[i].fd = -1;
+			(*open_fds)--;
+		} else if (i == 1) {
+			if (wt->diag.len < 4096)
+				prov_buf_add(&wt->diag, buf, (size_t)n);
+		} else {
+			char *nl, *start;
+			size_t used;
+			prov_buf_add(&wt->line, buf, (size_t)n);
+			start = wt->line.buf;
+			while ((nl = memchr(start, '\n', wt->line.len -
+			    (size_t)(start - wt->line.buf))) != NULL) {
+				take_line(c, idx, wt, start, (size_t)(nl - start));
+				start = nl + 1;
+			}
+			used = (size_t)(start - wt->line.buf);
+			if (used == wt->line.len)
+				prov_buf_reset(&wt->line);
+			else if (used > 0) {
+				memmove(wt->line.buf, start, wt->line.len - used);
+				wt->line.len -= used;
+				wt->line.buf[wt->line.len] = '\0';
+			}
+		}
+	}
+}
+
+/* What the parent knows of the child's progress between two polls. */
+struct progress {
+	uint64_t base;			/* resident bytes when first seen */
+	uint64_t last_beat;
+	double last_change;
+};
+
+/* Kills the child when it grew past --max-archive-memory or made no
+ * progress for --archive-stall seconds. */
+static void
+check_child(const struct prov_limits *lim, struct watch *wt, struct progress *p,
+    volatile uint64_t *beats)
+{
+	uint64_t rss, b;
+
+	/* the child's share of the parent's pages counts as its own at
+	 * first: only growth is held against the limit */
+	rss = resident_bytes(wt->pid);
+	if (p->base == 0)
+		p->base = rss;
+	if (rss > p->base && rss - p->base > lim->max_archive_memory) {
+		wt->stopped = "used more memory than --max-archive-memory allows";
+		kill(wt->pid, SIGKILL);
+		return;
+	}
+	b = __atomic_load_n(beats, __ATOMIC_RELAXED);
+	if (b != p->last_beat) {
+		p->last_beat = b;
+		p->last_change = now_seconds();
+	} else if (now_seconds() - p->last_change > (double)lim->archive_stall_seconds) {
+		wt->stopped = "made no progress within --archive-stall seconds";
+		kill(wt->pid, SIGKILL);
+	}
+}
+
 /* Receives the child's records and watches its memory and progress until
- * it ends or is stopped. */
+ * it ends or is stopped.  Called without the job lock: it takes it (shared)
+ * only between polls, so other workers can fork while this child runs. */
 static void
 watch_child(struct fp_ctx *c, size_t idx, struct watch *wt, int out_fd, int err_fd,
     volatile uint64_t *beats)
 {
-	const struct prov_limits *lim = &c->opts->limits;
-	uint64_t base = 0, last_beat = 0;
-	double last_change = now_seconds();
+	struct progress p = { 0, 0, now_seconds() };
 	struct pollfd pf[2];
-	char buf[65536];
 	int open_fds = 2;
 
 	pf[0].fd = out_fd;
 	pf[1].fd = err_fd;
 	pf[0].events = pf[1].events = POLLIN;
 	while (open_fds > 0) {
-		int i, k = poll(pf, 2, 200);
-		uint64_t rss, b;
+		int k = poll(pf, 2, 200);
 
 		if (k < 0 && errno != EINTR)
 			break;
-		for (i = 0; k > 0 && i < 2; i++) {
-			ssize_t n;
-			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			n = read(pf[i].fd, buf, sizeof(buf));
-			if (n <= 0) {
-				pf[i].fd = -1;
-				open_fds--;
-			} else if (i == 1) {
-				if (wt->diag.len < 4096)
-					prov_buf_add(&wt->diag, buf, (size_t)n);
-			} else {
-				char *nl, *start;
-				size_t used;
-				prov_buf_add(&wt->line, buf, (size_t)n);
-				start = wt->line.buf;
-				while ((nl = memchr(start, '\n', wt->line.len -
-				    (size_t)(start - wt->line.buf))) != NULL) {
-					take_line(c, idx, wt, start, (size_t)(nl - start));
-					start = nl + 1;
-				}
-				used = (size_t)(start - wt->line.buf);
-				if (used == wt->line.len)
-					prov_buf_reset(&wt->line);
-				else if (used > 0) {
-					memmove(wt->line.buf, start, wt->line.len - used);
-					wt->line.len -= used;
-					wt->line.buf[wt->line.len] = '\0';
-				}
-			}
-		}
-		if (wt->stopped != NULL)
-			continue;	/* killed: read what is left, then it ends */
-		/* the child's share of the parent's pages counts as its own at
-		 * first: only growth is held against the limit */
-		rss = resident_bytes(wt->pid);
-		if (base == 0)
-			base = rss;
-		if (rss > base && rss - base > lim->max_archive_memory) {
-			wt->stopped = "used more memory than --max-archive-memory allows";
-			kill(wt->pid, SIGKILL);
-			continue;
-		}
-		b = __atomic_load_n(beats, __ATOMIC_RELAXED);
-		if (b != last_beat) {
-			last_beat = b;
-			last_change = now_seconds();
-		} else if (now_seconds() - last_change > (double)lim->archive_stall_seconds) {
-			wt->stopped = "made no progress within --archive-stall seconds";
-			kill(wt->pid, SIGKILL);
-		}
+		fp_job_enter();
+		if (k > 0)
+			read_ready(c, idx, wt, pf, &open_fds);
+		/* once killed, read what is left until it ends */
+		if (wt->stopped == NULL)
+			check_child(&c->opts->limits, wt, &p, beats);
+		fp_job_leave();
 	}
 }
 

@@ -462,6 +462,7 @@ struct prov_fp {
 	int quit;
 	pthread_t *threads;
 	unsigned nthreads;
+	unsigned ready;			/* workers started (or failed to) */
 	int worker_failed;
 	struct prov_err worker_err;
 
@@ -507,15 +508,21 @@ worker_main(void *arg)
 	struct fp_worker w;
 	struct prov_err e;
 
+	fp_job_enter();
 	if (fp_worker_init(&w, &e) != PROV_OK) {
+		fp_job_leave();
 		pthread_mutex_lock(&fp->mu);
 		fp->worker_failed = 1;
 		fp->worker_err = e;
+		fp->ready++;
 		pthread_cond_broadcast(&fp->done);
 		pthread_mutex_unlock(&fp->mu);
 		return NULL;
 	}
+	fp_job_leave();
 	pthread_mutex_lock(&fp->mu);
+	fp->ready++;
+	pthread_cond_broadcast(&fp->done);
 	for (;;) {
 		struct job *j;
 
@@ -531,8 +538,23 @@ worker_main(void *arg)
 		pthread_cond_broadcast(&fp->done);
 	}
 	pthread_mutex_unlock(&fp->mu);
+	fp_job_enter();
 	fp_worker_release(&w);
+	fp_job_leave();
 	return NULL;
+}
+
+/* Waits for a job to finish; called with mu held by the caller's thread,
+ * which lets go of the job lock meanwhile so a worker can fork. */
+static void
+wait_done(struct prov_fp *fp)
+{
+	fp_job_leave();
+	pthread_cond_wait(&fp->done, &fp->mu);
+	/* the job lock before mu, as everywhere */
+	pthread_mutex_unlock(&fp->mu);
+	fp_job_enter();
+	pthread_mutex_lock(&fp->mu);
 }
 
 /* Emits the finished jobs at the head of the ring; called with mu held. */
@@ -567,7 +589,7 @@ submit(struct prov_fp *fp, enum job_type type, const char *path, size_t len,
 			drain(fp);
 			if (fp->count < fp->cap || fp->worker_failed)
 				break;
-			pthread_cond_wait(&fp->done, &fp->mu);
+			wait_done(fp);
 		}
 		if (fp->worker_failed) {
 			pthread_mutex_unlock(&fp->mu);
@@ -661,11 +683,18 @@ prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts, unsigned job
 	fp->cap = (size_t)fp->jobs * 8;
 	fp->ring = prov_xcalloc(fp->cap, sizeof(*fp->ring));
 	fp->threads = prov_xcalloc(fp->jobs, sizeof(*fp->threads));
+	/* the caller's thread is one of the run's threads until close */
+	fp_job_enter();
 	for (i = 0; i < fp->jobs; i++) {
 		if (pthread_create(&fp->threads[i], NULL, worker_main, fp) != 0)
 			break;
 		fp->nthreads++;
 	}
+	/* no fork while a thread is still starting */
+	pthread_mutex_lock(&fp->mu);
+	while (fp->ready < fp->nthreads)
+		pthread_cond_wait(&fp->done, &fp->mu);
+	pthread_mutex_unlock(&fp->mu);
 	*out = fp;
 	if (fp->nthreads == 0) {
 		prov_fp_close(fp);
@@ -711,7 +740,7 @@ prov_fp_finish(struct prov_fp *fp, struct prov_err *e)
 			drain(fp);
 			if (fp->count == 0 || fp->worker_failed)
 				break;
-			pthread_cond_wait(&fp->done, &fp->mu);
+			wait_done(fp);
 		}
 		pthread_mutex_unlock(&fp->mu);
 	}
@@ -740,6 +769,7 @@ prov_fp_close(struct prov_fp *fp)
 		free(fp);
 		return;
 	}
+	fp_job_leave();		/* workers may still fork to finish their jobs */
 	pthread_mutex_lock(&fp->mu);
 	fp->quit = 1;
 	/* jobs not yet taken are dropped: a closed run emits nothing more */

@@ -103,11 +103,14 @@ int archive_sniff(const unsigned char *head, size_t len);
 int archive_sniff_tail(const unsigned char *tail, size_t len);
 #define FP_TAIL_LEN (65535 + 22)
 /*
- * Fork safety.  A worker holds the job lock (shared) while it runs a job;
- * a worker about to fork an archive reader lets go of it and takes it
- * exclusively, so no other worker is inside a library (OpenSSL, libarchive,
- * the decoders) holding one of its locks when the child is made: the child
- * would wait on that lock for ever.
+ * Fork safety.  Every thread of a run holds the job lock (shared) while it
+ * runs code that may allocate or take a library's lock: a worker while it
+ * starts and runs a job, the caller's thread from prov_fp_open to
+ * prov_fp_close, a watching parent while it takes in a child's lines.  Each
+ * lets go only while it waits.  A worker about to fork an archive reader
+ * lets go of it and takes it exclusively, so no thread is inside malloc or
+ * a library (OpenSSL, libarchive, the decoders) holding one of its locks
+ * when the child is made: the child would wait on that lock for ever.
  */
 void fp_job_enter(void);
 void fp_job_leave(void);

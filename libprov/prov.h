@@ -328,7 +328,14 @@ PROV_API void prov_fp_opts_default(struct prov_fp_opts *opts);
  * sequence among all the records of the run that did not fail
  * (prov_seq_flush()), in the same order for any `jobs`.
  * prov_fp_close() ends the run (dropping anything not finished) and frees
- * it; NULL is a no-op.  One run is used by one thread at a time.
+ * it; NULL is a no-op.  One run is used by the thread that opened it.
+ *
+ * With jobs > 1, archives are read in forked children: a child must not
+ * start while another thread holds a lock it inherits (malloc's, a
+ * library's).  So the caller's thread counts as one of the run's threads
+ * from open to close, and children are forked only while it waits inside
+ * prov_fp_add() or prov_fp_finish(): a caller slow to add the next input
+ * delays them, and must not fork or start threads of its own meanwhile.
  */
 struct prov_fp;
 PROV_API int prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts,
