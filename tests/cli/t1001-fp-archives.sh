@@ -132,4 +132,17 @@ test_expect_success '--sum leaves archive members out' '
 	sha256sum -c sums
 '
 
+test_expect_success '-j 2: many archives read by forked readers, none hangs' '
+	mkdir many &&
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		cp t.zip many/a$i.zip && cp t.tgz many/b$i.tgz &&
+		cp src/sub/r.bin many/c$i.bin || exit 1
+	done &&
+	prov-fp --json many >one &&
+	prov-fp -j 2 --archive-stall 5 --json many >two 2>err &&
+	test_must_be_empty err &&
+	test_cmp one two &&
+	test $(grep -c "\"error\"" two) = 0
+'
+
 test_done
