@@ -765,6 +765,19 @@ full_res(const struct prov_image *img, int c)
 	return c >= 0 && img->channels[c].x_sampling == 1 && img->channels[c].y_sampling == 1;
 }
 
+/* Samples off..off+n-1 of channel c as 8-bit display values: the
+ * channel's own bytes when it holds 8-bit samples, else scratch filled. */
+static const unsigned char *
+row8(const struct luma_src *s, int c, size_t off, size_t n, unsigned char *scratch)
+{
+	const struct prov_channel *ch = &s->img->channels[c];
+
+	if (ch->type == PROV_SAMPLE_U8 && (ch->bits == 0 || ch->bits >= 8))
+		return (const unsigned char *)ch->data + off;
+	to8(ch, s->img->transfer, off, n, scratch);
+	return scratch;
+}
+
 /*
  * Row y of an image region: data-window pixels where the region overlaps
  * the data window, 0 elsewhere.
@@ -791,18 +804,18 @@ image_row(const struct luma_src *s, uint32_t y, float *buf)
 	off = (size_t)dy * img->width + (size_t)(xa + s->ox);
 	n = (size_t)(xb - xa);
 	if (s->r >= 0) {
-		unsigned char *r8 = s->s8, *g8 = s->s8 + W, *b8 = s->s8 + 2 * W;
+		const unsigned char *r8 = row8(s, s->r, off, n, s->s8);
+		const unsigned char *g8 = row8(s, s->g, off, n, s->s8 + W);
+		const unsigned char *b8 = row8(s, s->b, off, n, s->s8 + 2 * W);
 
-		to8(&img->channels[s->r], img->transfer, off, n, r8);
-		to8(&img->channels[s->g], img->transfer, off, n, g8);
-		to8(&img->channels[s->b], img->transfer, off, n, b8);
 		for (x = 0; x < (int64_t)n; x++)
 			buf[xa + x] = 0.299f * (float)r8[x] + 0.587f * (float)g8[x] +
 			    0.114f * (float)b8[x];
 	} else {
-		to8(&img->channels[s->y], img->transfer, off, n, s->s8);
+		const unsigned char *y8 = row8(s, s->y, off, n, s->s8);
+
 		for (x = 0; x < (int64_t)n; x++)
-			buf[xa + x] = (float)s->s8[x];
+			buf[xa + x] = (float)y8[x];
 	}
 	return buf;
 }
