@@ -181,6 +181,8 @@ prov_sample_size(enum prov_sample type)
 	case PROV_SAMPLE_F32:
 		return 4;
 	case PROV_SAMPLE_F64:
+	case PROV_SAMPLE_U64:
+	case PROV_SAMPLE_I64:
 		return 8;
 	}
 	return 0;

@@ -174,7 +174,9 @@ enum prov_sample {
 	PROV_SAMPLE_I32,
 	PROV_SAMPLE_HALF,
 	PROV_SAMPLE_F32,
-	PROV_SAMPLE_F64
+	PROV_SAMPLE_F64,
+	PROV_SAMPLE_U64,		/* 64-bit integers (TIFF); added last, so */
+	PROV_SAMPLE_I64			/* the values above never change */
 };
 
 /* What the sample values mean for display: display-referred (PNG, TIFF,
@@ -431,7 +433,8 @@ PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
  * long idle period).  Affects only the calling thread; always safe.
  */
 PROV_API void prov_image_planes_release(void);
-/* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
+/* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double",
+ * "u64", "i64". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
 /*
