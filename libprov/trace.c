@@ -11,7 +11,7 @@
  * one in, and sightings are listed.  The edges are walked in ledger order
  * from the parties that held the artifact inside the approved chain (a
  * studio, or a receiver of a covered handoff): a covered handoff from
- * such a party keeps the chain, an uncovered one leaves it (the first of
+ * such a party keeps the chain (as does one back to a studio), an uncovered one leaves it (the first of
  * those is the exit), and a handoff from a party outside the chain stays
  * outside.  Whether a handoff was covered is the verdict the ledger signed
  * when it was appended (prov-audit re-checks it), so revocations and dates
@@ -144,7 +144,9 @@ prov_trace_open(struct prov_trace **out, const char *ledger_path,
 	    " AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = a.entry AND r.entry < ?3)"
 	    " AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.delegates) WHERE value = ?5))"
 	    " ORDER BY a.entry", e)) ||
-	    (rc = prepare(t, &t->art_ind, "SELECT json_extract(bytes, ?2) FROM entries WHERE seq = ?1", e)) ||
+	    (rc = prepare(t, &t->art_ind, "SELECT j.key, json_extract(j.value, '$.indicators')"
+	    " FROM entries, json_each(entries.bytes, ?2) j WHERE entries.seq = ?1"
+	    " AND json_extract(j.value, '$.indicators') IS NOT NULL", e)) ||
 	    (rc = prepare(t, &t->revoked, "SELECT entry FROM revocations WHERE target = ?"
 	    " ORDER BY entry LIMIT 1", e)))
 		goto fail;
@@ -421,8 +423,13 @@ walk_custody(struct prov_trace *t, json_t *arts, json_t *res)
 	qsort(v, n, sizeof(*v), cmp_edges);
 	for (i = 0; i < n; i++) {
 		const char *from = jstr(v[i], "from"), *to = jstr(v[i], "to");
-		const char *role = role_of(t, from);
+		const char *role = role_of(t, from), *trole = role_of(t, to);
 		int covered = json_is_true(json_object_get(v[i], "covered")), in;
+
+		/* Work delivered back to a studio never leaves the chain,
+		 * though no approval names the studio as a receiver. */
+		if (!covered && (strcmp(trole, "studio") == 0 || strcmp(trole, "operator") == 0))
+			covered = 1;
 
 		if (json_object_get(chain, from))
 			in = 1;
@@ -519,31 +526,40 @@ names_party(const char *value, const char *party)
 	return 0;
 }
 
-/* The indicators recorded with a matched artifact (a new reference), or
- * NULL. */
-static json_t *
+/* The indicators recorded with a matched artifact (borrowed from the
+ * entry cache), or NULL.  The first call for an entry reads the
+ * indicators of all its artifacts in one pass (a manifest may hold 10^5
+ * records; only those with indicators are kept). */
+static const json_t *
 artifact_indicators(struct prov_trace *t, const json_t *art)
 {
 	const char *type = jstr(art, "type");
-	json_t *v = NULL;
-	char path[96];
+	json_int_t seq = json_integer_value(json_object_get(art, "entry"));
+	json_t *info = entry_info(t, seq), *map;
+	char key[32];
 
-	if (type == NULL)
+	if (type == NULL || info == NULL)
 		return NULL;
-	snprintf(path, sizeof(path), "$.body.%sartifacts[%" JSON_INTEGER_FORMAT "].indicators",
-	    strcmp(type, "handoff") == 0 ? "manifest." : "",
-	    json_integer_value(json_object_get(art, "artifact")));
-	sqlite3_reset(t->art_ind);
-	sqlite3_bind_int64(t->art_ind, 1, json_integer_value(json_object_get(art, "entry")));
-	sqlite3_bind_text(t->art_ind, 2, path, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(t->art_ind) == SQLITE_ROW && col(t->art_ind, 0))
-		v = json_loads(col(t->art_ind, 0), 0, NULL);
-	sqlite3_reset(t->art_ind);
-	if (!json_is_array(v)) {
-		json_decref(v);
-		return NULL;
+	if ((map = json_object_get(info, "\x01indicators")) == NULL) {
+		map = json_object();
+		sqlite3_reset(t->art_ind);
+		sqlite3_bind_int64(t->art_ind, 1, seq);
+		sqlite3_bind_text(t->art_ind, 2, strcmp(type, "handoff") == 0 ?
+		    "$.body.manifest.artifacts" : "$.body.artifacts", -1, SQLITE_STATIC);
+		while (sqlite3_step(t->art_ind) == SQLITE_ROW) {
+			json_t *v = col(t->art_ind, 1) ? json_loads(col(t->art_ind, 1), 0, NULL) : NULL;
+			if (json_is_array(v)) {
+				snprintf(key, sizeof(key), "%lld", sqlite3_column_int64(t->art_ind, 0));
+				json_object_set_new(map, key, v);
+			} else
+				json_decref(v);
+		}
+		sqlite3_reset(t->art_ind);
+		json_object_set_new(info, "\x01indicators", map);
 	}
-	return v;
+	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT,
+	    json_integer_value(json_object_get(art, "artifact")));
+	return json_object_get(map, key);
 }
 
 static int
@@ -709,7 +725,7 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 	free(pidx);
 	for (i = 0; i < n; i++) {
 		json_t *res = json_array_get(results, i), *mo = json_object_get(res, "match");
-		json_t *known = NULL;
+		const json_t *known = NULL;
 		int unapproved = 0, same_bytes = 0;
 
 		if (jstr(res, "verdict") == NULL) {
@@ -728,12 +744,11 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 		}
 		if (mo) {
 			same_bytes = strcmp(jstr(mo, "how"), "bytes") == 0;
-			if (!same_bytes)
+			if (!same_bytes && json_array_size(json_object_get(recs[i], "indicators")))
 				known = artifact_indicators(t,
 				    json_array_get(json_object_get(mo, "artifacts"), 0));
 		}
 		perc = indicators(t, recs[i], same_bytes, known, &unapproved);
-		json_decref(known);
 		json_object_set_new(res, "indicators", perc);
 		json_object_set_new(res, "unapproved_indicators", json_boolean(unapproved));
 	}
