@@ -33,13 +33,12 @@ rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 2
 PROV_LEDGER=$dir/bench.ledger
 export PROV_LEDGER LC_ALL=C
 
-# wall_s cpu_s maxrss_MB of a command (GNU time's format).
+# timed OUT IN CMD...: runs CMD <IN >OUT; "wall_s cpu_s maxrss_MB" into fig.
 timed() {
-	/usr/bin/time -f "%e %U %S %M" -o t.out "$@"
-	rc=$?
-	read -r w u s m <t.out
-	echo "$w $(echo "$u + $s" | bc) $((m / 1024))"
-	return $rc
+	out=$1 in=$2
+	shift 2
+	/usr/bin/time -f "%e %U %S %M" -o t.out "$@" <"$in" >"$out"
+	tail -n 1 t.out | { read -r w u s m; echo "$w $(echo "$u + $s" | bc) $((m / 1024))"; } >fig
 }
 
 python3 "$OLDPWD/bench/gen-trace.py" . "$FRAMES" "$PER" "$FOUND" || exit 2
@@ -68,11 +67,13 @@ echo "ledger: $FRAMES frames, $arts artifacts in $(sqlite3 bench.ledger "SELECT 
     "$(($(stat -c %s bench.ledger) / 1048576)) MB, built in $(($(date +%s) - start)) s"
 
 printf '%-34s %8s %8s %8s\n' run wall_s cpu_s rss_MB
-set -- $(timed prov-trace --json -j 2 --records found.ndjson >trace1.ndjson)
+timed trace1.ndjson /dev/null prov-trace --json -j 2 --records found.ndjson
+set -- $(cat fig)
 printf '%-34s %8s %8s %8s\n' "prov-trace (builds the index)" "$1" "$2" "$3"
 first_wall=$1
 for i in 2 3; do
-	set -- $(timed prov-trace --json -j 2 --records found.ndjson >trace$i.ndjson)
+	timed trace$i.ndjson /dev/null prov-trace --json -j 2 --records found.ndjson
+	set -- $(cat fig)
 	printf '%-34s %8s %8s %8s\n' "prov-trace (index loaded)" "$1" "$2" "$3"
 done
 trace_wall=$1
@@ -88,10 +89,12 @@ CREATE TEMP TABLE f (sha256 TEXT);
 .read found.sql
 SELECT count(*), count(DISTINCT f.sha256) FROM f JOIN artifacts a ON a.sha256 = f.sha256;
 EOT
-set -- $(timed sqlite3 -readonly bench.ledger <join.sql >join.out)
+timed join.out join.sql sqlite3 -readonly bench.ledger
+set -- $(cat fig)
 printf '%-34s %8s %8s %8s  (%s)\n' "sqlite3 join, bytes only" "$1" "$2" "$3" "$(cat join.out)"
 sql_wall=$1
-set -- $(timed prov-ledger match <found.ndjson >match.out)
+timed match.out found.ndjson prov-ledger match
+set -- $(cat fig)
 printf '%-34s %8s %8s %8s  (%s lines)\n' "prov-ledger match, PDQ only" "$1" "$2" "$3" "$(wc -l <match.out)"
 echo "ratio prov-trace / (sqlite3 join + prov-ledger match) wall:" \
     "$(echo "scale=2; $trace_wall / ($sql_wall + $1)" | bc)"

@@ -163,4 +163,17 @@ test_expect_success 'usage and ledger errors exit 2' '
 	prov-trace --help >out && grep -q "^usage: prov-trace" out
 '
 
+test_expect_success 'bad corpus files are reported as failed copies, the run goes on' '
+	find "$CORPUS/bad" -type f | sort | awk "NR % 40 == 1" >bad.list &&
+	test "$(wc -l <bad.list)" -ge 8 &&
+	mkdir badcopies &&
+	while read -r f; do cp "$f" badcopies/ || return 1; done <bad.list &&
+	cp kept.exr badcopies/ &&
+	test_must_fail --status=1 prov-trace --json badcopies >out 2>err &&
+	test_must_be_empty err &&
+	test_json_valid trace.schema.json out &&
+	jq -s -e "map(select(.found == \"badcopies/kept.exr\"))[0].match.how == \"bytes\"" out &&
+	jq -s -e "map(select(.verdict == \"error\")) | length >= 4" out
+'
+
 test_done
