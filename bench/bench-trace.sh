@@ -19,9 +19,28 @@
 #
 # Environment: BENCH_DIR (scratch), PROV_BIN, FRAMES, PER, FOUND.
 #
-# Figures of 2026-11-29 on the 2-core development machine while several
-# other builds and test suites ran on it (load average 10 to 13), so wall
-# times are inflated; see the end of this file.
+# Figures of 2026-11-29 on the 2-core development machine while four other
+# sanitizer test suites ran on it (load average 18 to 21): wall times are
+# inflated several times, CPU seconds (all threads) are the better guide.
+# FRAMES=200000 PER=50000 (3.5 x 10^5 artifacts in 14 entries, a 262 MB
+# ledger, 372 s to build with prov-ledger), FOUND=10000:
+#   run                              wall_s  cpu_s  rss_MB
+#   prov-trace (builds the index)     69.4    9.4    319
+#   prov-trace (index loaded)         47.0    8.3    318
+#   prov-trace (index loaded)         41.5    8.5    317
+#   sqlite3 join, bytes only           1.4    0.2      6   (4000 found)
+#   prov-ledger match, PDQ only       84.5   11.9    781   (2.0 x 10^6 lines)
+# Verdicts 6765 in-chain, 2235 left-chain, 1000 untraced; matches 4000
+# bytes, 3000 pixels, 2000 perceptual, 1000 none; index file 41 MB.
+# prov-trace does all three kinds and the custody in less CPU than the
+# PDQ-only match (it keeps the closest artifacts only).
+# Towards 10^7 ledger frames (not measured here, an estimate): the bytes
+# and pixels lookups are SQLite index probes (log n); the PDQ search of
+# 10^4 queries against 10^7 hashes takes about 20 s wall on 2 threads and
+# a 1.07 GB index file (bench-pdqidx.sh); each matched handoff entry is
+# read once for its sender, receiver and project (about 100 to 200 entries
+# of 10^5 frames, some 5 to 10 GB of JSON read by SQLite) - so minutes on
+# 2 cores, with the mapped index (about 1.1 GB) dominating the memory.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BIN:?}"
 FRAMES=${FRAMES:-1000000}
