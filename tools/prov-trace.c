@@ -27,9 +27,9 @@ usage(FILE *fp, int status)
 	    "                  [--records FILE] [FOUND...]\n"
 	    "FOUND: files, directories or archives (fingerprinted as prov-fp does);\n"
 	    "\"-\" or --records FILE: prov-fp --json records (\"-\" is stdin).\n"
-	    "Exit status: 0 every found copy traced inside the approved chain,\n"
-	    "1 some copy left the chain, could not be traced, failed, or carries an\n"
-	    "unapproved party's indicators, 2 usage or ledger error.\n");
+	    "Exit status, as grep's: 0 no found file matched the ledger, 1 some did\n"
+	    "(the output says whether each left the approved chain), 2 usage or\n"
+	    "ledger error, or found files that could not be read and no match.\n");
 	exit(status);
 }
 
@@ -333,7 +333,7 @@ main(int argc, char **argv)
 	json_t *results, *r, **q;
 	unsigned jobs = 1;
 	size_t i, n;
-	int ch, bad = 0;
+	int ch, matched = 0, failed = 0;
 
 	sandbox_pre();
 	prov_trace_opts_default(&topts);
@@ -420,10 +420,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	json_array_foreach(results, i, r) {
-		if ((strcmp(s(r, "verdict"), "in-chain") != 0 &&
-		    strcmp(s(r, "verdict"), "container") != 0) ||
-		    json_is_true(json_object_get(r, "unapproved_indicators")))
-			bad = 1;
+		if (strcmp(s(r, "verdict"), "error") == 0)
+			failed = 1;
+		else if (strcmp(s(r, "verdict"), "untraced") != 0 &&
+		    strcmp(s(r, "verdict"), "container") != 0)
+			matched = 1;
 		if (out_mode == OUT_JSON) {
 			if (json_dumpf(r, stdout, JSON_COMPACT) != 0)
 				err(2, "stdout");
@@ -452,5 +453,6 @@ main(int argc, char **argv)
 	json_decref(c.recs);
 	prov_trace_close(t);
 	flush_or_die();
-	return bad;
+	/* as grep: something found is the news, even if some files failed */
+	return matched ? 1 : failed ? 2 : 0;
 }
