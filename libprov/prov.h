@@ -794,8 +794,8 @@ PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct
 
 /*
  * The PDQ hashes of a prov-fp record: every images[i] "pdq" and
- * "pdq_trimmed" (part i + 1), and the top-level ones (part 0) when they
- * differ from those.  Malformed hashes are skipped.  Writes at most max
+ * "pdq_trimmed" and those of its "layers" (EXR views and layers; all part
+ * i + 1), and the top-level ones (part 0) when they differ from those.  Malformed hashes are skipped.  Writes at most max
  * items (id and sub left 0) and returns how many there are.  Pure.
  */
 PROV_API size_t prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out,

@@ -189,4 +189,30 @@ test_expect_success 'the layers are the same with -j 2 as with one worker' '
 	test_cmp j1 j2
 '
 
+test_expect_success 'prov-ledger match finds a leaked view and a pass by their layer hashes' '
+	PROV_LEDGER=$TRASH/studio.ledger &&
+	export PROV_LEDGER &&
+	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
+	prov-ledger key generate studio -o studio.key >studio.vkey &&
+	prov-ledger key generate vendorA -o va.key >va.vkey &&
+	prov-ledger init --origin studio.example/prov --key op.key >/dev/null &&
+	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
+	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	cat adj.json aov.json >handed &&
+	prov-ledger handoff --to vendorA --project ep104 --key studio.key <handed >h &&
+	test "$(cat h)" = 3 &&
+	# found copies: the right eye and the diffuse pass, 8-bit PNGs
+	prov-fp --json right.png diffuse.png >found &&
+	prov-ledger match --json <found >out 2>err &&
+	test_must_be_empty err &&
+	test_json_valid pdq-match.schema.json out &&
+	"$PYTHON" -c "
+import json
+m = [json.loads(l) for l in open(\"out\")]
+got = sorted((x[\"query\"], x[\"path\"].rsplit(\"/\", 1)[-1], x[\"distance\"]) for x in m)
+print(got)
+assert got == [(\"diffuse.png\", \"aov.exr\", 0), (\"right.png\", \"Adjuster.exr\", 0)], got
+"
+'
+
 test_done
