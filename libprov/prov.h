@@ -440,15 +440,16 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
 /*
  * Raster format modules (libprov/fp_{png,tiff,jpeg,webp}.c).  Each
  * decodes the whole blob into struct prov_image (samples as stored: u8/u16
- * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
- * "images" per image (TIFF: per page) and "meta" with the fields named as
- * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * PNG, every TIFF integer width (64-bit as u64/i64) and float, u8 JPEG),
+ * adds one entry to "images" per image (TIFF: per page) and "meta" with the
+ * fields named as the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
  * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
  * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
  * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
  * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
  * before any pixel allocation.  Reentrant: libraries' errors are caught per
- * decoder, nothing is printed, no global state.
+ * decoder, nothing is printed; the only state kept between calls is the
+ * calling thread's cache of image planes (prov_image_planes_release()).
  */
 extern const struct prov_format prov_format_png;
 extern const struct prov_format prov_format_tiff;
@@ -1262,6 +1263,53 @@ PROV_API int prov_audit_ledger(struct prov_ledger *l, const char *export_text,
     struct prov_err *e);
 
 /* (end of audit) */
+
+/* ----------------------------------------------------------------- trace */
+/*
+ * Tracing found copies (prov-trace): each found record is matched against
+ * every ledger artifact (the same bytes, else the same pixels, else the
+ * closest PDQ hashes within pdq_max) and the custody of the matched
+ * artifacts is walked: handoffs in ledger order, the receipts that
+ * acknowledge them, the handoffs they reply to, which approvals covered
+ * each at its time, the last approved custodian and the first handoff
+ * that left the approved chain.  See libprov/trace.c and
+ * schemas/trace.schema.json for the result objects.
+ */
+struct prov_trace;
+struct prov_trace_opts {
+	int pdq_max;		/* largest PDQ distance matched; negative: no
+				 * perceptual matching */
+	unsigned threads;	/* threads for the PDQ index (1 or more) */
+};
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread. */
+PROV_API void prov_trace_opts_default(struct prov_trace_opts *o);
+/*
+ * Opens the ledger file at ledger_path read-only for tracing, with its PDQ
+ * index "<ledger_path>.pdqidx" (prov_pdqidx_open_ledger(): brought up to
+ * date and saved when it can be; sync, which may be NULL, says what was
+ * done).  opts is copied; NULL means the defaults.  *out is NULL on
+ * failure (PROV_FATAL or PROV_FAILED with e set).  A handle is used by one
+ * thread at a time.
+ */
+PROV_API int prov_trace_open(struct prov_trace **out, const char *ledger_path,
+    const struct prov_trace_opts *opts, struct prov_pdqidx_sync *sync, struct prov_err *e);
+/* Closes t; NULL is a no-op. */
+PROV_API void prov_trace_close(struct prov_trace *t);
+/*
+ * Traces n prov-fp records (borrowed) and sets *out to a new JSON array
+ * (owned by the caller) of one result object per record, in order:
+ * "found", "kind", "sha256", "verdict" ("in-chain", "left-chain",
+ * "no-custody", "untraced", "error", or "container" for an archive or a
+ * sequence that matched nothing itself: its members are traced), "match" {"how": "bytes" | "pixels" |
+ * "perceptual", "distance", "artifacts", "total"}, "custody" [edges],
+ * "custodians", "last_approved", "exit", "sightings", "indicators" (those
+ * no approved party accounts for) and "unapproved_indicators".  Returns
+ * PROV_OK, or PROV_FATAL with e set when the ledger could not be read.
+ */
+PROV_API int prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n,
+    json_t **out, struct prov_err *e);
+
+/* (end of trace) */
 
 #ifdef __cplusplus
 }
