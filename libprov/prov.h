@@ -475,7 +475,12 @@ extern const struct prov_format prov_format_webp;
  * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
  * description of prov_image_fingerprint() for flat parts (level 0 of
  * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
- * for tiled ones.  Limits (opts->limits.max_pixels) are checked before any
+ * for tiled ones.  With opts->pdq, a flat part whose channels form groups
+ * by prefix ("left.R", "diffuse.R", "right.Y") also gets "layers": one
+ * entry per group with colour, the unprefixed one first, each with
+ * "layer", "view" (by the part's view or multiView attribute, as OpenEXR
+ * assigns channels to views), "channels" and its own "pdq" (and
+ * "pdq_trimmed"); see schemas/pdq-v1.md section 6.  Limits (opts->limits.max_pixels) are checked before any
  * allocation.  Reentrant: no global state, so -j workers may call it at once.
  */
 extern const struct prov_format prov_format_exr;
@@ -790,8 +795,8 @@ PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct
 
 /*
  * The PDQ hashes of a prov-fp record: every images[i] "pdq" and
- * "pdq_trimmed" (part i + 1), and the top-level ones (part 0) when they
- * differ from those.  Malformed hashes are skipped.  Writes at most max
+ * "pdq_trimmed" and those of its "layers" (EXR views and layers; all part
+ * i + 1), and the top-level ones (part 0) when they differ from those.  Malformed hashes are skipped.  Writes at most max
  * items (id and sub left 0) and returns how many there are.  Pure.
  */
 PROV_API size_t prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out,
