@@ -274,10 +274,20 @@ fp_fd(struct fp_ctx *c, size_t idx, int fd, int is_reg, uint64_t st_size)
 	struct prov_blob blob;
 	uint64_t total;
 	ssize_t hn, n;
+	size_t want;
 	int whole;
 
 	set_display(&esc, &c->out->v[idx].path);
-	if ((hn = read_full(fd, w->buf, FP_HEAD_LEN)) < 0) {
+	/*
+	 * A regular file known to be shorter than the head is read to its
+	 * size, not on to the end-of-file read that would only say so (a
+	 * syscall per small file).  A size of 0 says nothing (/proc files),
+	 * and a file that is longer than fstat said is a race either way: the
+	 * record then holds the bytes up to the size fstat gave.
+	 */
+	want = is_reg && st_size > 0 && st_size < FP_HEAD_LEN ? (size_t)st_size :
+	    FP_HEAD_LEN;
+	if ((hn = read_full(fd, w->buf, want)) < 0) {
 		fp_fail(&c->out->v[idx], "%s", strerror(errno));
 		goto out;
 	}
@@ -369,7 +379,9 @@ fp_regular(struct fp_ctx *c, size_t idx, const char *path)
 		return;
 	}
 #ifdef POSIX_FADV_SEQUENTIAL
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* read-ahead matters when a file is streamed past its head only */
+	if (st.st_size > FP_HEAD_LEN)
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
 	fp_fd(c, idx, fd, 1, (uint64_t)st.st_size);
 	close(fd);
@@ -454,11 +466,18 @@ struct prov_fp {
 	struct fp_worker w;
 
 	/* jobs > 1: a ring of cap jobs; [head, head+count) are in flight,
-	 * [next, head+count) not yet taken by a worker */
+	 * [next, head+count) not yet taken by a worker, [head, head+nready)
+	 * finished and waiting to be emitted.  The caller's thread sleeps
+	 * until want jobs at the head are finished (waiting = 1), so that it
+	 * wakes once per batch of small files rather than once per file; a
+	 * worker sleeps only when nothing is pending (idle counts them), and
+	 * is woken only then. */
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
 	struct job *ring;
-	size_t cap, head, count, next;
+	size_t cap, head, count, next, nready, want;
+	int waiting;
+	unsigned idle;
 	int quit;
 	pthread_t *threads;
 	unsigned nthreads;
@@ -526,8 +545,11 @@ worker_main(void *arg)
 	for (;;) {
 		struct job *j;
 
-		while (!fp->quit && fp->next == fp->head + fp->count)
+		while (!fp->quit && fp->next == fp->head + fp->count) {
+			fp->idle++;
 			pthread_cond_wait(&fp->work, &fp->mu);
+			fp->idle--;
+		}
 		if (fp->next == fp->head + fp->count)
 			break;		/* quit, nothing left */
 		j = &fp->ring[fp->next++ % fp->cap];
@@ -535,7 +557,12 @@ worker_main(void *arg)
 		run_job(&w, &fp->opts, j);
 		pthread_mutex_lock(&fp->mu);
 		j->done = 1;
-		pthread_cond_broadcast(&fp->done);
+		/* the finished run at the head grows past this job, if it can */
+		while (fp->nready < fp->count &&
+		    fp->ring[(fp->head + fp->nready) % fp->cap].done)
+			fp->nready++;
+		if (fp->waiting && fp->nready >= fp->want)
+			pthread_cond_signal(&fp->done);
 	}
 	pthread_mutex_unlock(&fp->mu);
 	fp_job_enter();
@@ -544,13 +571,24 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Waits for a job to finish; called with mu held by the caller's thread,
- * which lets go of the job lock meanwhile so a worker can fork. */
+/*
+ * Waits until want jobs at the head of the ring are finished (fewer when
+ * fewer are in flight); called with mu held by the caller's thread, which
+ * lets go of the job lock meanwhile so a worker can fork.
+ */
 static void
-wait_done(struct prov_fp *fp)
+wait_done(struct prov_fp *fp, size_t want)
 {
+	if (want > fp->count)
+		want = fp->count;
+	if (fp->nready >= want || fp->worker_failed)
+		return;
+	fp->want = want;
+	fp->waiting = 1;
 	fp_job_leave();
-	pthread_cond_wait(&fp->done, &fp->mu);
+	while (fp->nready < fp->want && !fp->worker_failed)
+		pthread_cond_wait(&fp->done, &fp->mu);
+	fp->waiting = 0;
 	/* the job lock before mu, as everywhere */
 	pthread_mutex_unlock(&fp->mu);
 	fp_job_enter();
@@ -561,14 +599,21 @@ wait_done(struct prov_fp *fp)
 static void
 drain(struct prov_fp *fp)
 {
-	while (fp->count > 0 && fp->ring[fp->head % fp->cap].done) {
-		struct job *j = &fp->ring[fp->head % fp->cap];
+	while (fp->nready > 0) {
+		size_t n = fp->nready, i;
+
+		/* workers do not touch finished jobs: emit them unlocked */
 		pthread_mutex_unlock(&fp->mu);
-		emit_job(fp, j);
+		for (i = 0; i < n; i++) {
+			struct job *j = &fp->ring[(fp->head + i) % fp->cap];
+
+			emit_job(fp, j);
+			j->done = 0;
+		}
 		pthread_mutex_lock(&fp->mu);
-		j->done = 0;
-		fp->head++;
-		fp->count--;
+		fp->head += n;
+		fp->count -= n;
+		fp->nready -= n;
 	}
 }
 
@@ -589,7 +634,8 @@ submit(struct prov_fp *fp, enum job_type type, const char *path, size_t len,
 			drain(fp);
 			if (fp->count < fp->cap || fp->worker_failed)
 				break;
-			wait_done(fp);
+			/* full: sleep until a quarter of the ring can go */
+			wait_done(fp, fp->cap / 4);
 		}
 		if (fp->worker_failed) {
 			pthread_mutex_unlock(&fp->mu);
@@ -610,7 +656,8 @@ submit(struct prov_fp *fp, enum job_type type, const char *path, size_t len,
 		return emit_job(fp, j);
 	}
 	fp->count++;
-	pthread_cond_signal(&fp->work);
+	if (fp->idle > 0)
+		pthread_cond_signal(&fp->work);
 	pthread_mutex_unlock(&fp->mu);
 	return fp->stopped;
 }
@@ -680,7 +727,8 @@ prov_fp_open(struct prov_fp **out, const struct prov_fp_opts *opts, unsigned job
 	pthread_mutex_init(&fp->mu, NULL);
 	pthread_cond_init(&fp->work, NULL);
 	pthread_cond_init(&fp->done, NULL);
-	fp->cap = (size_t)fp->jobs * 8;
+	/* room for batches of small files between the caller's wake-ups */
+	fp->cap = (size_t)fp->jobs * 64;
 	fp->ring = prov_xcalloc(fp->cap, sizeof(*fp->ring));
 	fp->threads = prov_xcalloc(fp->jobs, sizeof(*fp->threads));
 	/* the caller's thread is one of the run's threads until close */
@@ -740,7 +788,7 @@ prov_fp_finish(struct prov_fp *fp, struct prov_err *e)
 			drain(fp);
 			if (fp->count == 0 || fp->worker_failed)
 				break;
-			wait_done(fp);
+			wait_done(fp, fp->cap / 4);
 		}
 		pthread_mutex_unlock(&fp->mu);
 	}

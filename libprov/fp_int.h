@@ -83,7 +83,9 @@ void fp_fail(struct prov_record *rec, const char *fmt, ...)
 enum walk_type { WALK_FILE, WALK_SYMLINK, WALK_SPECIAL, WALK_ERROR };
 /* Called for every non-directory entry, in bytewise order of names,
  * depth first; path is NUL-terminated, len its length.  st is the lstat (or
- * stat with follow) result, err the errno of a failure (WALK_ERROR).
+ * stat with follow) result for WALK_SPECIAL; for WALK_FILE and WALK_SYMLINK
+ * it may be NULL (the type came from readdir, no stat was made).  err is
+ * the errno of a failure (WALK_ERROR).
  * Returns 0 to go on, non-zero to stop the walk (returned by walk_tree). */
 typedef int (*walk_fn)(void *arg, const char *path, size_t len,
     enum walk_type type, const struct stat *st, int err);

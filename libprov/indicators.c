@@ -4,7 +4,8 @@
  *
  * Sources: the record's "meta" strings (by field name, and by content: UNC
  * paths, URLs, home directories, scripts other than Latin), its "member"
- * object (uname, gname, name_charset) and its path.  An entry already in
+ * object (uname, gname, name_charset: named as the locale it points at,
+ * "zh_CN.GBK") and its path.  An entry already in
  * "indicators" (a format module may have added it) is not added again.
  */
 #include <ctype.h>
@@ -318,6 +319,41 @@ static const char *const location_keys[] = {
 	"altitude", "gpsposition", "countrycode", NULL
 };
 
+/*
+ * The locale a legacy character set points at, POSIX-style
+ * "language_TERRITORY.charset" with the charset as it was guessed or
+ * written ("GBK" -> "zh_CN.GBK", "CP932" -> "ja_JP.CP932"), so the value
+ * names both the place and the code page.  Only sets used for one
+ * language are mapped; for the others (CP1251 serves several languages)
+ * the charset alone is the value.  NULL for "unknown" or nothing.
+ */
+static const char *
+charset_locale(const char *cs, char *out, size_t n)
+{
+	static const struct {
+		const char *charset, *locale;
+	} map[] = {
+		{ "CP932", "ja_JP" }, { "SHIFT_JIS", "ja_JP" }, { "EUC-JP", "ja_JP" },
+		{ "GBK", "zh_CN" }, { "CP936", "zh_CN" }, { "GB2312", "zh_CN" },
+		{ "GB18030", "zh_CN" }, { "CP949", "ko_KR" }, { "EUC-KR", "ko_KR" },
+		{ "CP950", "zh_TW" }, { "BIG5", "zh_TW" }, { "CP866", "ru_RU" },
+		{ "KOI8-R", "ru_RU" }, { "KOI8-U", "uk_UA" }, { "CP874", "th_TH" },
+		{ "CP1253", "el_GR" }, { "CP1254", "tr_TR" }, { "CP1255", "he_IL" },
+		{ "CP1258", "vi_VN" }, { NULL, NULL }
+	};
+	size_t i;
+
+	if (cs == NULL || *cs == '\0' || strcasecmp(cs, "unknown") == 0)
+		return NULL;
+	for (i = 0; map[i].charset != NULL; i++)
+		if (strcasecmp(cs, map[i].charset) == 0) {
+			snprintf(out, n, "%s.%s", map[i].locale, cs);
+			return out;
+		}
+	snprintf(out, n, "%s", cs);
+	return out;
+}
+
 static int
 looks_absolute(const char *s, size_t len)
 {
@@ -368,10 +404,11 @@ prov_indicators_add(struct prov_record *rec)
 			else if (strcasecmp(key, "codeset") == 0 && n > 0 && n < 8 &&
 			    strspn(s, "0123456789") == n) {
 				/* Maya's "//Codeset: 949": the Windows code page */
-				char cp[16];
+				char cp[16], loc[48];
 
 				snprintf(cp, sizeof(cp), "CP%s", s);
-				add(&c, "locale", cp, strlen(cp), key);
+				charset_locale(cp, loc, sizeof(loc));
+				add(&c, "locale", loc, strlen(loc), key);
 			}
 			if (looks_absolute(s, n) && memchr(s, '\n', n) == NULL)
 				add(&c, "path", s, n, key);
@@ -409,9 +446,13 @@ prov_indicators_add(struct prov_record *rec)
 				add(&c, "locale", script, strlen(script), "member.name_decoded");
 		}
 		v = json_object_get(member, "name_charset");
-		if (json_is_string(v))
-			add(&c, "locale", json_string_value(v), json_string_length(v),
-			    "member.name_charset");
+		if (json_is_string(v) && json_string_length(v) < 32) {
+			char loc[48];
+
+			/* the charset itself stays in member.name_charset */
+			if (charset_locale(json_string_value(v), loc, sizeof(loc)) != NULL)
+				add(&c, "locale", loc, strlen(loc), "member.name_charset");
+		}
 	}
 	if (rec->path.len > 0) {
 		struct prov_buf p = PROV_BUF_INIT;

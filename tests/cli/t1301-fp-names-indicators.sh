@@ -154,9 +154,9 @@ test_expect_success 'indicators of corpus archives with GBK and Shift-JIS (CP932
 	test_must_be_empty err &&
 	test_json_valid fingerprint.schema.json out &&
 	jq -c -S "select(.member.name_bytes == \"d6d0cec4\") | .indicators" out >got &&
-	echo "[{\"field\":\"member.name_decoded\",\"type\":\"locale\",\"value\":\"Han\"},{\"field\":\"member.name_charset\",\"type\":\"locale\",\"value\":\"GBK\"}]" >expect &&
+	echo "[{\"field\":\"member.name_decoded\",\"type\":\"locale\",\"value\":\"Han\"},{\"field\":\"member.name_charset\",\"type\":\"locale\",\"value\":\"zh_CN.GBK\"}]" >expect &&
 	test_cmp expect got &&
-	test $(jq -c "select(.member.name_charset == \"CP932\") | .indicators[] | select(.field == \"member.name_charset\" and .value == \"CP932\" and .type == \"locale\")" out | wc -l) = 3 &&
+	test $(jq -c "select(.member.name_charset == \"CP932\") | .indicators[] | select(.field == \"member.name_charset\" and .value == \"ja_JP.CP932\" and .type == \"locale\")" out | wc -l) = 3 &&
 	# archives and members without such names carry no indicators
 	test $(jq -c "select(.kind == \"archive\") | .indicators" out | grep -vc null) = 0
 '

@@ -68,7 +68,7 @@ test_expect_success 'scenes written here: Maya ASCII, Nuke, OTIO' '
 	jq -r "select(.path == \"sh030_anim_v003.ma\") | .indicators[] | [.type, .value, .field] | @tsv" out >got &&
 	grep -qx "user${TAB}park.j${TAB}paths" got &&
 	grep -qx "user${TAB}lee${TAB}paths" got &&
-	grep -qx "locale${TAB}CP949${TAB}codeset" got &&
+	grep -qx "locale${TAB}ko_KR.CP949${TAB}codeset" got &&
 	jq -r "select(.path == \"ep104_sh030_comp_v003.nk\") | .indicators[] | [.type, .value, .field] | @tsv" out >got &&
 	grep -qx "host${TAB}render02${TAB}paths" got &&
 	grep -qx "user${TAB}kowalski${TAB}paths" got &&

@@ -85,7 +85,7 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	assert_eq_int(prov_indicators_add(&r), 4);
 	dump(&r, got, sizeof(got));
 	assert_eq_str(got, "user=tanaka@member.uname;user=staff@member.gname;"
-	    "locale=Han@member.name_decoded;locale=CP932@member.name_charset;"
+	    "locale=Han@member.name_decoded;locale=ja_JP.CP932@member.name_charset;"
 	    "locale=Kana@path;");
 	assert_eq_int(prov_indicators_add(&r), 0);
 	prov_record_release(&r);
@@ -96,6 +96,39 @@ DEFINE_TEST(test_indicators_members_and_no_duplicates)
 	assert_eq_int(prov_indicators_add(&r), 0);
 	assert_true(json_object_get(r.fields, "indicators") == NULL);
 	prov_record_release(&r);
+}
+
+/* Member-name charsets are named as the locale they point at. */
+DEFINE_TEST(test_indicators_charset_locales)
+{
+	static const char *const cases[][2] = {
+		{ "GBK", "locale=zh_CN.GBK@member.name_charset;" },
+		{ "EUC-JP", "locale=ja_JP.EUC-JP@member.name_charset;" },
+		{ "CP949", "locale=ko_KR.CP949@member.name_charset;" },
+		{ "KOI8-R", "locale=ru_RU.KOI8-R@member.name_charset;" },
+		{ "CP866", "locale=ru_RU.CP866@member.name_charset;" },
+		/* several languages use it: the charset alone */
+		{ "CP1251", "locale=CP1251@member.name_charset;" },
+		/* says nothing about a place */
+		{ "unknown", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct prov_record r;
+		json_t *m = json_object();
+		char got[512];
+
+		prov_record_init(&r);
+		prov_buf_addstr(&r.path, "a.zip!/x");
+		json_object_set_new(m, "name_charset", json_string(cases[i][0]));
+		json_object_set_new(r.fields, "member", m);
+		prov_indicators_add(&r);
+		dump(&r, got, sizeof(got));
+		failure("%s", cases[i][0]);
+		assert_eq_str(got, cases[i][1]);
+		prov_record_release(&r);
+	}
 }
 
 DEFINE_TEST(test_indicators_scripts)

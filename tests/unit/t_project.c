@@ -121,7 +121,7 @@ DEFINE_TEST(test_project_maya_ascii)
 	prov_indicators_add(&r);
 	assert_true(has_indicator(&r, "user", "park.j"));
 	assert_true(has_indicator(&r, "user", "lee"));
-	assert_true(has_indicator(&r, "locale", "CP949"));
+	assert_true(has_indicator(&r, "locale", "ko_KR.CP949"));
 	assert_true(has_indicator(&r, "host", "fs01") == 0);	/* "//": not UNC */
 	prov_record_release(&r);
 }
