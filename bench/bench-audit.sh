@@ -17,7 +17,11 @@
 #      removed.  `prov-audit --handoff ID DIR` against `hashdeep -a -k`
 #      (sha256 only) with the known-hashes file made from the delivery as it
 #      was sent.  hashdeep uses every core by default; `-j0` is also shown.
+#   3. The same delivery zipped (members audited), and every frame
+#      re-encoded as JPEG under another name (each paired through the
+#      perceptual pass, from prov-fp records made once).
 #
+# PA_BEFORE=PATH: also time that (older) prov-audit on the all-JPEG delivery.
 # LEDGER_FROM=FILE: audit a copy of that ledger (operator key in op.key
 # beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 part 2.
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES,
@@ -135,3 +139,25 @@ hd0=$last_wall
 t "hashdeep -c sha256 -a -vv (names each file)" 1 hashdeep -vv -c sha256 -a -k known.txt -r -l deliv
 printf '%-44s %8.2fx (%.2fx against one thread)\n' "prov-audit / hashdeep -a" \
     "$(echo "$pa / $hd" | bc -l)" "$(echo "$pa / $hd0" | bc -l)"
+t "prov-audit -j 2 --handoff ID DIR" 1 "$PA" -j 2 --handoff "$id" deliv
+
+echo "-- the same delivery as a zip, and re-encoded"
+(cd deliv && zip -q -0 -r ../deliv.zip .) || exit 2
+t "prov-audit --handoff ID deliv.zip (members)" 1 "$PA" --handoff "$id" deliv.zip
+tail -n 1 err | sed 's/^/    /'
+# Every frame as a JPEG under another name: nothing pairs by name, bytes or
+# pixels, so each one goes through the perceptual pairing, the worst case
+# for it.  The records are made once (prov-fp), so the timings below are
+# the audit's own comparison.
+mkdir jpg && mogrify -path jpg -format jpg -quality 90 deliv/*.png || exit 2
+"$PROV_BIN/prov-fp" --json jpg >jpg.ndjson || exit 2
+t "prov-audit --records (all JPEG, PDQ index)" 1 "$PA" --handoff "$id" --records jpg.ndjson
+tail -n 1 err | sed 's/^/    /'
+idx=$last_wall
+# PA_BEFORE=path of an older prov-audit (the linear perceptual scan) to
+# compare with.
+if [ -n "${PA_BEFORE:-}" ]; then
+	t "  the same by $PA_BEFORE" 1 "$PA_BEFORE" --handoff "$id" --records jpg.ndjson
+	tail -n 1 err | sed 's/^/    /'
+	printf '%-44s %8.2fx\n' "linear scan / index" "$(echo "$last_wall / $idx" | bc -l)"
+fi
