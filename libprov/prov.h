@@ -440,15 +440,16 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
 /*
  * Raster format modules (libprov/fp_{png,tiff,jpeg,webp}.c).  Each
  * decodes the whole blob into struct prov_image (samples as stored: u8/u16
- * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
- * "images" per image (TIFF: per page) and "meta" with the fields named as
- * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * PNG, every TIFF integer width (64-bit as u64/i64) and float, u8 JPEG),
+ * adds one entry to "images" per image (TIFF: per page) and "meta" with the
+ * fields named as the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
  * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
  * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
  * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
  * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
  * before any pixel allocation.  Reentrant: libraries' errors are caught per
- * decoder, nothing is printed, no global state.
+ * decoder, nothing is printed; the only state kept between calls is the
+ * calling thread's cache of image planes (prov_image_planes_release()).
  */
 extern const struct prov_format prov_format_png;
 extern const struct prov_format prov_format_tiff;
