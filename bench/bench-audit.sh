@@ -17,15 +17,23 @@
 #      removed.  `prov-audit --handoff ID DIR` against `hashdeep -a -k`
 #      (sha256 only) with the known-hashes file made from the delivery as it
 #      was sent.  hashdeep uses every core by default; `-j0` is also shown.
+#   3. The same delivery zipped (members audited), and every frame
+#      re-encoded as JPEG under another name (each paired through the
+#      perceptual pass, from prov-fp records made once).
+#   4. $PDQ_N (default 10^4) records with synthetic PDQ hashes against a
+#      manifest of as many: the perceptual pairing alone, at scale.
 #
+# PA_BEFORE=PATH: also time that (older) prov-audit on the all-JPEG delivery.
 # LEDGER_FROM=FILE: audit a copy of that ledger (operator key in op.key
-# beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 part 2.
+# beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 parts 2
+# and 3, PDQ_N=0 part 4.
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES,
 # LEDGER_FROM.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BIN:?}" "${PROV_BENCH_BIN:?}"
 AUDIT_N=${AUDIT_N:-100000}
 FILES=${FILES:-10000}
+PDQ_N=${PDQ_N:-10000}
 PL=$PROV_BIN/prov-ledger
 PA=$PROV_BIN/prov-audit
 HELPER=$(dirname "$PROV_BENCH_BIN")/tests/prov-test
@@ -84,6 +92,47 @@ printf '%-44s %8.1f us per entry\n' "full audit" "$(echo "$audit * 1000000 / $AU
 printf '%-44s %8.2fx\n' "full audit / python root (no signatures)" "$(echo "$audit / $py" | bc -l)"
 unset PROV_LEDGER
 fi
+[ "$FILES" = 0 ] && [ "$PDQ_N" = 0 ] && exit 0
+
+if [ "$PDQ_N" != 0 ]; then
+echo "-- the perceptual pairing of $PDQ_N files, from records with synthetic PDQ hashes"
+# A manifest of $PDQ_N records with random PDQ hashes, and as many found
+# records under other names and bytes, each 1..24 bits from one manifest
+# hash: every pair is made by the perceptual pass.  Only the comparison
+# is timed (the records are given with --records).
+export PROV_LEDGER=$dir/pdq.ledger
+"$PL" key generate pdq.example/prov -o pop.key >/dev/null &&
+"$PL" key generate studio -o pstudio.key >pstudio.vkey &&
+"$PL" key generate vendor -o pvendor.key >pvendor.vkey &&
+"$PL" init --origin pdq.example/prov --key pop.key >/dev/null &&
+"$PL" party add studio --role studio --vkey "$(cat pstudio.vkey)" --key pop.key >/dev/null &&
+"$PL" party add vendor --role vendor --vkey "$(cat pvendor.vkey)" --key pstudio.key >/dev/null ||
+    exit 2
+python3 - "$PDQ_N" <<'PY' || exit 2
+import json, random, sys
+n = int(sys.argv[1])
+r = random.Random(6)
+with open("pdq-manifest.ndjson", "w") as m, open("pdq-found.ndjson", "w") as f:
+    for i in range(n):
+        h = r.getrandbits(256)
+        rec = {"path": "deliv/f%06d.png" % i, "sha256": "%064x" % (2 * i), "pdq": {"hash": "%064x" % h, "quality": 100}}
+        m.write(json.dumps(rec) + "\n")
+        for b in r.sample(range(256), r.randint(1, 24)):
+            h ^= 1 << b
+        rec = {"path": "found/g%06d.jpg" % i, "sha256": "%064x" % (2 * i + 1), "pdq": {"hash": "%064x" % h, "quality": 100}}
+        f.write(json.dumps(rec) + "\n")
+PY
+"$PL" handoff --to vendor --project ep104 --key pstudio.key <pdq-manifest.ndjson >pid || exit 2
+t "prov-audit --records (PDQ index)" 1 "$PA" --handoff "$(cat pid)" --records pdq-found.ndjson
+tail -n 1 err | sed 's/^/    /'
+idx=$last_wall
+if [ -n "${PA_BEFORE:-}" ]; then
+	t "  the same by PA_BEFORE (linear scan)" 1 "$PA_BEFORE" --handoff "$(cat pid)" --records pdq-found.ndjson
+	tail -n 1 err | sed 's/^/    /'
+	printf '%-44s %8.2fx\n' "linear scan / index" "$(echo "$last_wall / $idx" | bc -l)"
+fi
+unset PROV_LEDGER
+fi
 [ "$FILES" = 0 ] && exit 0
 
 echo "-- a files audit of a delivery of $FILES frames"
@@ -135,3 +184,25 @@ hd0=$last_wall
 t "hashdeep -c sha256 -a -vv (names each file)" 1 hashdeep -vv -c sha256 -a -k known.txt -r -l deliv
 printf '%-44s %8.2fx (%.2fx against one thread)\n' "prov-audit / hashdeep -a" \
     "$(echo "$pa / $hd" | bc -l)" "$(echo "$pa / $hd0" | bc -l)"
+t "prov-audit -j 2 --handoff ID DIR" 1 "$PA" -j 2 --handoff "$id" deliv
+
+echo "-- the same delivery as a zip, and re-encoded"
+(cd deliv && zip -q -0 -r ../deliv.zip .) || exit 2
+t "prov-audit --handoff ID deliv.zip (members)" 1 "$PA" --handoff "$id" deliv.zip
+tail -n 1 err | sed 's/^/    /'
+# Every frame as a JPEG under another name: nothing pairs by name, bytes or
+# pixels, so each one goes through the perceptual pairing, the worst case
+# for it.  The records are made once (prov-fp), so the timings below are
+# the audit's own comparison.
+mkdir jpg && mogrify -path jpg -format jpg -quality 90 deliv/*.png || exit 2
+"$PROV_BIN/prov-fp" --json jpg >jpg.ndjson || exit 2
+t "prov-audit --records (all JPEG, PDQ index)" 1 "$PA" --handoff "$id" --records jpg.ndjson
+tail -n 1 err | sed 's/^/    /'
+idx=$last_wall
+# PA_BEFORE=path of an older prov-audit (the linear perceptual scan) to
+# compare with.
+if [ -n "${PA_BEFORE:-}" ]; then
+	t "  the same by $PA_BEFORE" 1 "$PA_BEFORE" --handoff "$id" --records jpg.ndjson
+	tail -n 1 err | sed 's/^/    /'
+	printf '%-44s %8.2fx\n' "linear scan / index" "$(echo "$last_wall / $idx" | bc -l)"
+fi

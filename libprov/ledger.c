@@ -470,6 +470,8 @@ differences(json_t *handoff_arts, json_t *receipt_arts)
 	    "unexpected", missing_from(receipt_arts, handoff_arts));
 }
 
+static int check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e);
+
 /* Checks (derive = 0) or fills in (derive = 1) the members the ledger
  * derives, for an entry of this type by a signer of this role. */
 static int
@@ -559,8 +561,210 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 		 * stored): the receiver must be the handoff's "to". */
 		json_object_set_new(body, "\x01to", json_string(str(hb, "to")));
 		json_decref(entry);
-	}
+	} else if (strcmp(type, "sighting") == 0)
+		return check_sighting(l, body, e);
 	return PROV_OK;
+}
+
+/* ------------------------------------------------------------- sightings */
+
+/* Smallest Hamming distance between any PDQ hash of a and any of b (every
+ * hash prov_pdq_record_hashes() finds, as prov_pdq_match_records() takes
+ * them), or -1 when either has none. */
+static int
+records_pdq_distance(const json_t *a, const json_t *b)
+{
+	size_t na = prov_pdq_record_hashes(a, NULL, 0), nb = prov_pdq_record_hashes(b, NULL, 0);
+	struct prov_pdqidx_item *x, *y;
+	size_t i, j;
+	int best = -1, d, k;
+
+	if (na == 0 || nb == 0)
+		return -1;
+	x = prov_xcalloc(na, sizeof(*x));
+	y = prov_xcalloc(nb, sizeof(*y));
+	na = prov_pdq_record_hashes(a, x, na);	/* without duplicates now */
+	nb = prov_pdq_record_hashes(b, y, nb);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++) {
+			for (d = 0, k = 0; k < PROV_PDQIDX_HASH_LEN; k++)
+				d += __builtin_popcount((unsigned)(x[i].hash[k] ^ y[j].hash[k]));
+			if (best < 0 || d < best)
+				best = d;
+		}
+	free(x);
+	free(y);
+	return best;
+}
+
+/* The handoff entry seq, parsed once per check (cache: seq -> entry). */
+static json_t *
+cached_handoff(struct prov_ledger *l, json_t *cache, json_int_t seq)
+{
+	struct prov_buf bytes = PROV_BUF_INIT;
+	char key[32];
+	json_t *entry;
+
+	snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT, seq);
+	if ((entry = json_object_get(cache, key)) != NULL)
+		return json_is_object(entry) ? entry : NULL;
+	entry = NULL;
+	if (seq >= 0 && (uint64_t)seq < l->size && prov_ledger_entry(l, (uint64_t)seq, &bytes, NULL) == PROV_OK)
+		entry = json_loadb(bytes.buf, bytes.len, 0, NULL);
+	prov_buf_release(&bytes);
+	if (entry == NULL || str(entry, "type") == NULL || strcmp(str(entry, "type"), "handoff") != 0) {
+		json_decref(entry);
+		json_object_set_new(cache, key, json_null());
+		return NULL;
+	}
+	json_object_set_new(cache, key, entry);
+	return entry;
+}
+
+/*
+ * A sighting's "matches": each says that its artifact "artifact" is the
+ * artifact "index" of the earlier handoff "entry", by "how": "bytes" (the
+ * same sha256), "pixels" (the same pixels v1 hash) or "perceptual" (the
+ * PDQ hashes "distance" apart).  Every claim is checked here, when the
+ * sighting is appended, imported or replayed by an audit.
+ */
+static int
+check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
+{
+	json_t *matches = json_object_get(body, "matches"), *arts = json_object_get(body, "artifacts");
+	json_t *cache;
+	size_t k;
+	int rc = PROV_OK;
+
+	if (matches == NULL)
+		return PROV_OK;
+	if (!json_is_array(matches))
+		return prov_seterr(e, PROV_FAILED, 0, "sighting: matches must be an array");
+	cache = json_object();
+	for (k = 0; rc == PROV_OK && k < json_array_size(matches); k++) {
+		json_t *m = json_array_get(matches, k), *entry, *rec, *mine;
+		json_t *ja = json_object_get(m, "artifact"), *je = json_object_get(m, "entry");
+		json_t *ji = json_object_get(m, "index"), *jd = json_object_get(m, "distance");
+		const char *how = str(m, "how");
+		int perceptual = how && strcmp(how, "perceptual") == 0, d;
+
+		if (!json_is_integer(ja) || !json_is_integer(je) || !json_is_integer(ji) ||
+		    how == NULL || json_object_size(m) != (size_t)(perceptual ? 5 : 4) ||
+		    (perceptual && !json_is_integer(jd)) || json_integer_value(ja) < 0 ||
+		    (mine = json_array_get(arts, (size_t)json_integer_value(ja))) == NULL ||
+		    json_integer_value(ji) < 0) {
+			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu is malformed", k);
+			break;
+		}
+		if ((entry = cached_handoff(l, cache, json_integer_value(je))) == NULL) {
+			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: entry %"
+			    JSON_INTEGER_FORMAT " is no earlier handoff", k, json_integer_value(je));
+			break;
+		}
+		rec = json_array_get(json_object_get(json_object_get(json_object_get(entry, "body"),
+		    "manifest"), "artifacts"), (size_t)json_integer_value(ji));
+		if (rec == NULL)
+			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: handoff %"
+			    JSON_INTEGER_FORMAT " has no artifact %" JSON_INTEGER_FORMAT, k,
+			    json_integer_value(je), json_integer_value(ji));
+		else if (strcmp(how, "bytes") == 0) {
+			if (str(mine, "sha256") == NULL || str(rec, "sha256") == NULL ||
+			    strcmp(str(mine, "sha256"), str(rec, "sha256")) != 0)
+				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: the bytes differ", k);
+		} else if (strcmp(how, "pixels") == 0) {
+			if (str(mine, "pixels") == NULL || str(rec, "pixels") == NULL ||
+			    strcmp(str(mine, "pixels"), str(rec, "pixels")) != 0)
+				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: the pixels differ", k);
+		} else if (perceptual) {
+			if ((d = records_pdq_distance(mine, rec)) != json_integer_value(jd))
+				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: distance %"
+				    JSON_INTEGER_FORMAT " recorded, the PDQ hashes are %d apart", k,
+				    json_integer_value(jd), d);
+		} else
+			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: how is bytes, pixels or perceptual", k);
+	}
+	json_decref(cache);
+	return rc;
+}
+
+/* Handoff artifacts whose column col is value, as matches of artifact i. */
+static int
+matches_by(struct prov_ledger *l, const char *col, const char *value, size_t i,
+    const char *how, json_t *out, struct prov_err *e)
+{
+	struct prov_buf sql = PROV_BUF_INIT;
+	sqlite3_stmt *st;
+	int n = 0, rc;
+
+	if (value == NULL)
+		return 0;
+	prov_buf_addf(&sql, "SELECT a.entry, a.n FROM artifacts a JOIN entries e ON e.seq = a.entry"
+	    " WHERE a.%s = ? AND e.type = 'handoff' ORDER BY a.entry, a.n LIMIT %d", col,
+	    PROV_SIGHTING_MAX_MATCHES);
+	rc = sqlite3_prepare_v2(l->db, sql.buf, -1, &st, NULL);
+	prov_buf_release(&sql);
+	if (rc != SQLITE_OK)
+		return db_err(l, e, "sighting matches"), -1;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(out, json_pack("{s:I,s:I,s:I,s:s}", "artifact", (json_int_t)i,
+		    "entry", (json_int_t)sqlite3_column_int64(st, 0),
+		    "index", (json_int_t)sqlite3_column_int64(st, 1), "how", how));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(l, e, "sighting matches"), -1;
+	return n;
+}
+
+int
+prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
+    const json_t *artifacts, int maxdist, unsigned nthreads, json_t **out, struct prov_err *e)
+{
+	size_t n = json_array_size(artifacts), i, nq = 0, k;
+	json_t **per = prov_xcalloc(n + 1, sizeof(*per)), **q = prov_xcalloc(n + 1, sizeof(*q));
+	size_t *qi = prov_xcalloc(n + 1, sizeof(*qi));
+	struct prov_pdq_matches m;
+	int rc = PROV_OK, got;
+
+	*out = NULL;
+	for (i = 0; rc == PROV_OK && i < n; i++) {
+		json_t *a = json_array_get(artifacts, i);
+		per[i] = json_array();
+		if ((got = matches_by(l, "sha256", str(a, "sha256"), i, "bytes", per[i], e)) == 0)
+			got = matches_by(l, "pixels", str(a, "pixels"), i, "pixels", per[i], e);
+		if (got < 0)
+			rc = PROV_FATAL;
+		else if (got == 0 && x != NULL && maxdist >= 0) {
+			qi[nq] = i;
+			q[nq++] = a;
+		}
+	}
+	if (rc == PROV_OK && nq > 0 &&
+	    (rc = prov_pdq_match_records(x, l, q, nq, maxdist, nthreads ? nthreads : 1, &m, e)) == PROV_OK) {
+		for (k = 0; k < m.n; k++) {
+			const struct prov_pdq_match *p = &m.v[k];
+			json_t *a = per[qi[p->query]];
+			if (strcmp(p->type, "handoff") != 0 || json_array_size(a) >= PROV_SIGHTING_MAX_MATCHES)
+				continue;
+			json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s,s:i}", "artifact",
+			    (json_int_t)qi[p->query], "entry", (json_int_t)p->entry, "index",
+			    (json_int_t)p->artifact, "how", "perceptual", "distance", p->distance));
+		}
+		prov_pdq_matches_release(&m);
+	}
+	if (rc == PROV_OK) {
+		*out = json_array();
+		for (i = 0; i < n; i++)
+			json_array_extend(*out, per[i]);
+	}
+	for (i = 0; i < n; i++)
+		json_decref(per[i]);
+	free(per);
+	free(q);
+	free(qi);
+	return rc;
 }
 
 /* Authority and shape of an entry's body; role is the signer's. */

@@ -1112,6 +1112,23 @@ PROV_API int prov_ledger_entry(struct prov_ledger *l, uint64_t seq, struct prov_
  */
 PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t *body,
     struct prov_key *signer, uint64_t *seq_out, struct prov_err *e);
+/*
+ * What a sighting's artifacts (prov-fp records) are in the ledger, as the
+ * "matches" of its body: for each artifact i in order, the handoff
+ * artifacts with the same bytes, else those with the same pixels, else
+ * (with x, the ledger's PDQ index from prov_pdqidx_open_ledger(), and
+ * maxdist >= 0) those whose PDQ hashes are within maxdist, nearest first;
+ * at most PROV_SIGHTING_MAX_MATCHES per artifact.  *out is a new array
+ * (the caller's) of {"artifact": i, "entry": handoff seq, "index": its
+ * artifact number, "how": "bytes" | "pixels" | "perceptual", "distance"
+ * (perceptual only)}, or NULL on failure.  x may be NULL.  Appending a
+ * sighting with "matches" checks every claim (prov_ledger_append, import
+ * and the audit's replay), so the ledger carries verified evidence; that
+ * the list is complete is not checked.
+ */
+#define PROV_SIGHTING_MAX_MATCHES 64
+PROV_API int prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
+    const json_t *artifacts, int maxdist, unsigned nthreads, json_t **out, struct prov_err *e);
 /* Verifies an exported entry (canonical form, seq, time, signature,
  * authority, derived members) and appends it unchanged. */
 PROV_API int prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len,

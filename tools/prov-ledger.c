@@ -37,7 +37,8 @@ usage(FILE *fp, int status)
 	    "  handoff [--from A] --to B --project P [--scope S] [--in-reply-to ID] [--note TEXT]\n"
 	    "          --key A_KEY [PATH... | < records.ndjson]\n"
 	    "  receipt HANDOFF_ID --key B_KEY [PATH... | < records.ndjson]\n"
-	    "  sighting --where TEXT [--when TIME] --key KEY [PATH... | < records.ndjson]\n"
+	    "  sighting --where TEXT [--when TIME] [--distance D] --key KEY\n"
+	    "           [PATH... | < records.ndjson]\n"
 	    "  log [--json] | show ID | checkpoint [--key OPERATOR_KEY]\n"
 	    "  prove ID [--size N] [--json] | prove --consistency OLD_SIZE [--size N] [--json]\n"
 	    "  export > ledger.ndjson | import < ledger.ndjson\n"
@@ -366,6 +367,33 @@ cmd_receipt(int argc, char **argv)
 	    o.key);
 }
 
+/* What the found artifacts are in the ledger: the same bytes, pixels or
+ * PDQ hashes (within distance) as handoff artifacts, through the ledger's
+ * PDQ index (<ledger>.pdqidx, brought up to date). */
+static json_t *
+sighting_matches(json_t *arts, int distance)
+{
+	struct prov_ledger *l = open_ledger(PROV_LEDGER_READONLY);
+	struct prov_buf path = PROV_BUF_INIT;
+	struct prov_pdqidx_sync sync;
+	struct prov_pdqidx *x;
+	struct prov_err e;
+	json_t *m;
+	int rc;
+
+	prov_buf_addf(&path, "%s.pdqidx", ledger_path);
+	if ((rc = prov_pdqidx_open_ledger(&x, l, path.buf, 1, &sync, &e)) != PROV_OK)
+		fail(PROV_FATAL, &e);
+	if (!sync.saved && !sync.rebuilt && sync.why[0])
+		warnx("pdq index not saved: %s", sync.why);
+	if ((rc = prov_ledger_sighting_matches(l, x, arts, distance, 1, &m, &e)) != PROV_OK)
+		fail(rc, &e);
+	prov_pdqidx_free(x);
+	prov_ledger_close(l);
+	prov_buf_release(&path);
+	return m;
+}
+
 static int
 cmd_sighting(int argc, char **argv)
 {
@@ -375,8 +403,11 @@ cmd_sighting(int argc, char **argv)
 
 	need(o.where, "--where");
 	body = json_pack("{s:s,s:o}", "where", o.where, "artifacts", read_records(argc - i, argv + i));
-	if (body)
+	if (body) {
 		put_opt(body, "when", o.when);
+		json_object_set_new(body, "matches", sighting_matches(json_object_get(body, "artifacts"),
+		    o.distance));
+	}
 	return append("sighting", body, o.key);
 }
 
@@ -455,6 +486,8 @@ summarise(json_t *entry)
 		prov_buf_addstr(&line, "at ");
 		add_value(&line, json_object_get(b, "where"));
 		prov_buf_addf(&line, ", %zu artifacts", json_array_size(json_object_get(b, "artifacts")));
+		if ((m = json_object_get(b, "matches")) != NULL)
+			prov_buf_addf(&line, ", %zu matches", json_array_size(m));
 	}
 	prov_buf_addch(&line, '\n');
 	fwrite(line.buf, 1, line.len, stdout);

@@ -89,3 +89,33 @@ verb_ledger_fill(int argc, char **argv)
 	prov_key_release(&vendor);
 	return 0;
 }
+
+PROV_TEST_VERB(ledger_append, "LEDGER KEYFILE TYPE < BODY: append an entry with this body as is (the library's checks apply); prints its seq")
+int
+verb_ledger_append(int argc, char **argv)
+{
+	struct prov_key k;
+	struct prov_ledger *l;
+	struct prov_err e = { 0 };
+	json_error_t jerr;
+	json_t *body;
+	uint64_t seq;
+	int rc;
+
+	if (argc != 4)
+		errx(2, "usage: ledger_append LEDGER KEYFILE TYPE < BODY");
+	if ((body = json_loadf(stdin, 0, &jerr)) == NULL)
+		errx(2, "stdin: %s", jerr.text);
+	prov_key_init(&k);
+	if (prov_key_read_private(&k, argv[2], &e) != PROV_OK ||
+	    prov_ledger_open(&l, argv[1], 0, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	rc = prov_ledger_append(l, argv[3], body, &k, &seq, &e);
+	prov_ledger_close(l);
+	prov_key_release(&k);
+	json_decref(body);
+	if (rc != PROV_OK)
+		errx(1, "%s", e.msg);
+	printf("%" PRIu64 "\n", seq);
+	return 0;
+}
