@@ -10,9 +10,10 @@
  * against that.
  *
  * Entries are streamed in batches: the work an entry's own bytes decide
- * (canonical form, signature, leaf hash) is shared among the CPUs, then
- * the replay goes through the batch in order on one thread, so findings
- * come out in entry order whatever the threads' timing.
+ * (canonical form, signature, leaf hash) is done by one worker thread per
+ * CPU, while the calling thread reads the next batch and replays the one
+ * before in entry order, so findings come out in entry order whatever the
+ * threads' timing.  Two batches are in memory at a time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -41,6 +42,13 @@ struct kept {				/* a handoff's bytes, when they cannot be reread */
 	size_t len;
 };
 
+struct batch {
+	struct prov_buf arena;		/* the entries' bytes */
+	struct slot slots[AUDIT_BATCH];
+	size_t nslots;
+	unsigned next_part, parts_done;	/* under the audit's mutex */
+};
+
 struct audit {
 	const struct prov_audit_opts *opts;
 	struct prov_audit_result *res;
@@ -57,12 +65,20 @@ struct audit {
 	size_t nlineoff, alineoff;
 	struct kept *kept;		/* otherwise: the handoffs' lines */
 	size_t nkept, akept;
-	/* the batch */
-	struct prov_buf arena;
-	struct slot slots[AUDIT_BATCH];
-	size_t nslots;
-	unsigned nthreads;
-	struct prov_keycache kc[AUDIT_THREADS];
+	/* the batches: one filling, one being checked or replayed */
+	struct batch batch[2];
+	struct batch *filling, *pending;
+	/* the workers: each takes a part (every nparts-th entry) of the
+	 * oldest submitted batch that has parts left */
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct batch *queue[2];		/* submitted, parts left; oldest first */
+	unsigned nqueue, nparts, nworkers, stop;
+	pthread_t tid[AUDIT_THREADS];
+	struct worker {
+		struct audit *a;
+		struct prov_keycache kc;
+	} worker[AUDIT_THREADS];
 };
 
 static void
@@ -96,9 +112,9 @@ entry_type(const char *bytes, size_t len, char *out, size_t n)
 
 /* The replay of one entry whose precheck is done, in entry order. */
 static void
-replay_entry(struct audit *a, struct slot *sl)
+replay_entry(struct audit *a, struct batch *b, struct slot *sl)
 {
-	const char *bytes = a->arena.buf + sl->off;
+	const char *bytes = b->arena.buf + sl->off;
 	const char *t = json_string_value(json_object_get(sl->pre.obj, "type"));
 	struct prov_err e;
 	char type[32];
@@ -142,65 +158,161 @@ replay_entry(struct audit *a, struct slot *sl)
 	}
 }
 
-struct share {
-	struct audit *a;
-	unsigned part;
-};
-
-/* Precheck every nthreads-th entry of the batch from part on. */
-static void *
-precheck_share(void *arg)
+static void
+precheck_part(struct prov_keycache *kc, struct batch *b, unsigned part, unsigned nparts)
 {
-	struct share *sh = arg;
-	struct audit *a = sh->a;
 	size_t i;
 
-	for (i = sh->part; i < a->nslots; i += a->nthreads)
-		prov_ledger_precheck(&a->kc[sh->part], a->arena.buf + a->slots[i].off,
-		    a->slots[i].len, &a->slots[i].pre);
+	for (i = part; i < b->nslots; i += nparts)
+		prov_ledger_precheck(kc, b->arena.buf + b->slots[i].off, b->slots[i].len,
+		    &b->slots[i].pre);
+}
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct audit *a = w->a;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		struct batch *b;
+		unsigned part;
+
+		while (a->nqueue == 0 && !a->stop)
+			pthread_cond_wait(&a->work, &a->mu);
+		if (a->nqueue == 0)
+			break;
+		b = a->queue[0];
+		part = b->next_part++;
+		if (b->next_part == a->nparts) {
+			a->queue[0] = a->queue[1];
+			a->nqueue--;
+		}
+		pthread_mutex_unlock(&a->mu);
+		precheck_part(&w->kc, b, part, a->nparts);
+		pthread_mutex_lock(&a->mu);
+		if (++b->parts_done == a->nparts)
+			pthread_cond_broadcast(&a->done);
+	}
+	pthread_mutex_unlock(&a->mu);
 	return NULL;
 }
 
+/* Hands a full batch to the workers (or checks it here without any). */
 static void
-flush_batch(struct audit *a)
+submit(struct audit *a, struct batch *b)
 {
-	struct share sh[AUDIT_THREADS];
-	pthread_t tid[AUDIT_THREADS];
-	int started[AUDIT_THREADS];
-	unsigned t;
+	b->next_part = b->parts_done = 0;
+	if (a->nworkers == 0) {
+		precheck_part(&a->worker[0].kc, b, 0, 1);
+		b->parts_done = a->nparts;
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->queue[a->nqueue++] = b;
+	pthread_cond_broadcast(&a->work);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Waits for the workers to finish b, then replays it in entry order. */
+static void
+replay_batch(struct audit *a, struct batch *b)
+{
 	size_t i;
 
-	for (t = 0; t < a->nthreads; t++) {
-		sh[t].a = a;
-		sh[t].part = t;
-		started[t] = t > 0 && a->nslots > 64 &&
-		    pthread_create(&tid[t], NULL, precheck_share, &sh[t]) == 0;
+	pthread_mutex_lock(&a->mu);
+	while (b->parts_done < a->nparts)
+		pthread_cond_wait(&a->done, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+	for (i = 0; i < b->nslots; i++) {
+		replay_entry(a, b, &b->slots[i]);
+		prov_ledger_pre_release(&b->slots[i].pre);
 	}
-	for (t = 0; t < a->nthreads; t++)
-		if (!started[t])
-			precheck_share(&sh[t]);
-	for (t = 1; t < a->nthreads; t++)
-		if (started[t])
-			pthread_join(tid[t], NULL);
-	for (i = 0; i < a->nslots; i++) {
-		replay_entry(a, &a->slots[i]);
-		prov_ledger_pre_release(&a->slots[i].pre);
-	}
-	a->nslots = 0;
-	prov_buf_reset(&a->arena);
+	b->nslots = 0;
+	prov_buf_reset(&b->arena);
+}
+
+/* The filling batch goes to the workers; the one before is replayed
+ * meanwhile, and is filled next. */
+static void
+rotate(struct audit *a)
+{
+	struct batch *b = a->filling;
+
+	submit(a, b);
+	if (a->pending)
+		replay_batch(a, a->pending);
+	a->pending = b;
+	a->filling = b == &a->batch[0] ? &a->batch[1] : &a->batch[0];
+}
+
+/* Every entry read is checked and replayed. */
+static void
+drain(struct audit *a)
+{
+	if (a->filling->nslots > 0)
+		rotate(a);
+	if (a->pending)
+		replay_batch(a, a->pending);
+	a->pending = NULL;
 }
 
 static void
 queue_entry(struct audit *a, int64_t seq, const char *bytes, size_t len)
 {
-	struct slot *sl = &a->slots[a->nslots++];
+	struct batch *b = a->filling;
+	struct slot *sl = &b->slots[b->nslots++];
 
-	sl->off = a->arena.len;
+	sl->off = b->arena.len;
 	sl->len = len;
 	sl->seq = seq;
-	prov_buf_add(&a->arena, bytes, len);
-	if (a->nslots == AUDIT_BATCH)
-		flush_batch(a);
+	prov_buf_add(&b->arena, bytes, len);
+	if (b->nslots == AUDIT_BATCH)
+		rotate(a);
+}
+
+/* Starts one worker per CPU; with none started, the batches are checked
+ * on the calling thread. */
+static void
+workers_start(struct audit *a)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned t, n = ncpu < 1 ? 1 : ncpu > AUDIT_THREADS ? AUDIT_THREADS : (unsigned)ncpu;
+
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->work, NULL);
+	pthread_cond_init(&a->done, NULL);
+	for (t = 0; t < AUDIT_THREADS; t++) {
+		a->worker[t].a = a;
+		prov_keycache_init(&a->worker[t].kc);
+	}
+	for (t = 0; t < n; t++)
+		if (pthread_create(&a->tid[t], NULL, worker_run, &a->worker[t]) != 0)
+			break;
+	a->nworkers = t;
+	a->nparts = t ? t : 1;
+	a->filling = &a->batch[0];
+}
+
+static void
+workers_stop(struct audit *a)
+{
+	unsigned t;
+
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	pthread_cond_broadcast(&a->work);
+	pthread_mutex_unlock(&a->mu);
+	for (t = 0; t < a->nworkers; t++)
+		pthread_join(a->tid[t], NULL);
+	for (t = 0; t < AUDIT_THREADS; t++)
+		prov_keycache_release(&a->worker[t].kc);
+	for (t = 0; t < 2; t++)
+		prov_buf_release(&a->batch[t].arena);
+	pthread_cond_destroy(&a->done);
+	pthread_cond_destroy(&a->work);
+	pthread_mutex_destroy(&a->mu);
 }
 
 static int
@@ -240,7 +352,6 @@ read_export(struct audit *a, FILE *f, struct prov_err *e)
 	free(line);
 	if (ferror(f))
 		return prov_seterr(e, PROV_FATAL, errno, "export: %s", strerror(errno));
-	flush_batch(a);
 	return PROV_OK;
 }
 
@@ -432,8 +543,6 @@ prov_audit_ledger(struct prov_ledger *l, FILE *export, const struct prov_audit_o
 	struct prov_key op;
 	unsigned char stored[PROV_HASH_LEN];
 	const char *vk;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned t;
 	size_t i;
 	int rc;
 
@@ -442,18 +551,19 @@ prov_audit_ledger(struct prov_ledger *l, FILE *export, const struct prov_audit_o
 	ap->res = res;
 	ap->src = l;
 	ap->export = export;
-	ap->nthreads = ncpu < 1 ? 1 : ncpu > AUDIT_THREADS ? AUDIT_THREADS : (unsigned)ncpu;
-	for (t = 0; t < AUDIT_THREADS; t++)
-		prov_keycache_init(&ap->kc[t]);
 	prov_merkle_tree_init(&ap->tree);
 	prov_key_init(&op);
-	if ((rc = prov_ledger_open_verifier(&ap->replay, reread_entry, ap, e)) != PROV_OK)
-		goto out;
-	if (l != NULL) {
+	if ((rc = prov_ledger_open_verifier(&ap->replay, reread_entry, ap, e)) != PROV_OK) {
+		free(ap);
+		return rc;
+	}
+	workers_start(ap);
+	if (l != NULL)
 		rc = prov_ledger_foreach_entry(l, one_entry, ap, e);
-		flush_batch(ap);
-	} else
+	else
 		rc = read_export(ap, export, e);
+	drain(ap);
+	workers_stop(ap);
 	if (rc != PROV_OK)
 		goto out;
 	if (res->entries == 0)
@@ -497,13 +607,10 @@ out:
 	prov_key_release(&op);
 	prov_merkle_tree_release(&ap->tree);
 	prov_ledger_close(ap->replay);
-	for (t = 0; t < AUDIT_THREADS; t++)
-		prov_keycache_release(&ap->kc[t]);
 	for (i = 0; i < ap->nkept; i++)
 		free(ap->kept[i].bytes);
 	free(ap->kept);
 	free(ap->lineoff);
-	prov_buf_release(&ap->arena);
 	free(ap);
 	return rc;
 }

@@ -1211,8 +1211,9 @@ index_entry(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
 		return insert(l, "INSERT INTO parties (name, role, vkey, entry) VALUES (?, ?, ?, ?)", "sssi",
 		    str(body, "name"), str(body, "role"), str(body, "vkey"), s);
 	if (strcmp(type, "approval") == 0) {
-		json_t *d = json_object_get(body, "may_delegate_to");
-		char *dj = json_dumps(d ? d : json_array(), JSON_COMPACT);
+		json_t *d = json_object_get(body, "may_delegate_to"), *none = json_array();
+		char *dj = json_dumps(d ? d : none, JSON_COMPACT);
+		json_decref(none);
 		int rc = insert(l, "INSERT INTO approvals (entry, party, project, valid_from, valid_until, delegates) VALUES (?, ?, ?, ?, ?, ?)",
 		    "isssss", s, str(body, "party"), str(body, "project"), str(body, "from"),
 		    str(body, "until"), dj ? dj : "[]");
