@@ -39,9 +39,10 @@ else
 fi
 
 # glibc serves each new multi-megabyte channel buffer from a fresh mmap, so
-# every frame pays page faults for its planes; the bare decoders reuse one
-# buffer.  The "+ malloc tunables" row keeps such buffers on the heap, as
-# mallopt(M_MMAP_THRESHOLD) in a tool would.
+# a frame would pay page faults for its planes; libprov keeps a thread's
+# planes for its next image (libprov/image.c), as the bare decoders reuse
+# one buffer.  The "+ malloc tunables" row keeps big blocks on the heap, as
+# mallopt(M_MMAP_THRESHOLD) in a tool would: it should gain nothing now.
 TUNED="GLIBC_TUNABLES=glibc.malloc.mmap_threshold=67108864:glibc.malloc.trim_threshold=268435456"
 
 # ---------------------------------------------------------------- the frames

@@ -227,6 +227,12 @@ sample_type(struct page *p)
 			return -1;
 		return 0;
 	}
+	if (b == 64 && (p->fmt == SAMPLEFORMAT_UINT || p->fmt == SAMPLEFORMAT_VOID ||
+	    p->fmt == SAMPLEFORMAT_INT)) {
+		/* whole 64-bit words only (libtiff swaps them to host order) */
+		p->type = p->fmt == SAMPLEFORMAT_INT ? PROV_SAMPLE_I64 : PROV_SAMPLE_U64;
+		return 0;
+	}
 	if (b > 32)
 		return -1;
 	if (p->fmt == SAMPLEFORMAT_INT)
@@ -672,6 +678,14 @@ decode_page(struct page *p, json_t *obj, json_t *meta)
 				    : ((uint32_t *)img.channels[0].data)[i];
 				put(img.channels[0].data, p->type, i, max - v);
 			}
+		}
+		if (rc == PROV_OK && p->photometric == PHOTOMETRIC_MINISWHITE &&
+		    p->type == PROV_SAMPLE_U64) {
+			size_t n = (size_t)p->w * p->h, i;
+			uint64_t *d = img.channels[0].data;
+
+			for (i = 0; i < n; i++)
+				d[i] = UINT64_MAX - d[i];
 		}
 		if (rc == PROV_OK && p->photometric == PHOTOMETRIC_PALETTE)
 			rc = expand_palette(p, &img);

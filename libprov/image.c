@@ -1,9 +1,149 @@
-/* image.c: the decoded image model shared by decoders and hashers. */
+/*
+ * image.c: the decoded image model shared by decoders and hashers.
+ *
+ * Plane reuse.  A thread that fingerprints frame after frame allocates the
+ * same few multi-megabyte planes for every frame.  glibc serves such
+ * blocks from fresh mappings (or trims them back to the kernel on free), so
+ * each frame paid a page fault per 4 KiB of every plane: for a 1080p JPEG
+ * that cost more than decoding it.  prov_image_release() therefore keeps a
+ * thread's large planes (at least PLANE_MIN bytes) in a small per-thread
+ * cache, up to PLANE_SLOTS buffers and PLANE_BYTES bytes, and
+ * prov_image_add_channel() takes a cached buffer of a fitting size (at most
+ * 1/8 larger than asked) before it allocates.  The cache holds ordinary
+ * malloc blocks, so code that frees a channel's data itself stays correct;
+ * a buffer is zeroed when handed out again, as calloc would.  The cache is
+ * freed when its thread exits, or by prov_image_planes_release().  Nothing
+ * is shared between threads and no malloc setting is changed.
+ */
+#include <malloc.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "prov.h"
 #include "banned.h"
+
+#define PLANE_MIN ((size_t)256 << 10)
+#define PLANE_SLOTS 8
+#define PLANE_BYTES ((size_t)256 << 20)
+
+struct plane_cache {
+	unsigned n;			/* buffers held, oldest first */
+	size_t bytes;
+	void *buf[PLANE_SLOTS];
+	size_t size[PLANE_SLOTS];	/* malloc_usable_size() of each */
+};
+
+static __thread struct plane_cache *planes;
+static pthread_key_t planes_key;
+static pthread_once_t planes_once = PTHREAD_ONCE_INIT;
+static int planes_key_ok;
+
+static void
+planes_free(struct plane_cache *pc)
+{
+	unsigned i;
+
+	for (i = 0; i < pc->n; i++)
+		free(pc->buf[i]);
+	free(pc);
+}
+
+/* Thread exit: the key's value is the exiting thread's cache. */
+static void
+planes_destructor(void *arg)
+{
+	planes_free(arg);
+	planes = NULL;
+}
+
+static void
+planes_key_init(void)
+{
+	planes_key_ok = pthread_key_create(&planes_key, planes_destructor) == 0;
+}
+
+void
+prov_image_planes_release(void)
+{
+	struct plane_cache *pc = planes;
+
+	if (pc == NULL)
+		return;
+	planes = NULL;
+	if (planes_key_ok)
+		pthread_setspecific(planes_key, NULL);
+	planes_free(pc);
+}
+
+static void
+plane_drop(struct plane_cache *pc, unsigned i)
+{
+	pc->bytes -= pc->size[i];
+	pc->n--;
+	memmove(pc->buf + i, pc->buf + i + 1, (pc->n - i) * sizeof(pc->buf[0]));
+	memmove(pc->size + i, pc->size + i + 1, (pc->n - i) * sizeof(pc->size[0]));
+}
+
+/* Gives buffer p back: cached when large, else (or when the cache cannot
+ * be set up) freed. */
+static void
+plane_put(void *p)
+{
+	struct plane_cache *pc = planes;
+	size_t size;
+
+	if (p == NULL)
+		return;
+	size = malloc_usable_size(p);
+	if (size < PLANE_MIN || size > PLANE_BYTES) {
+		free(p);
+		return;
+	}
+	if (pc == NULL) {
+		pthread_once(&planes_once, planes_key_init);
+		if (!planes_key_ok || (pc = calloc(1, sizeof(*pc))) == NULL) {
+			free(p);
+			return;
+		}
+		if (pthread_setspecific(planes_key, pc) != 0) {
+			free(pc);
+			free(p);
+			return;
+		}
+		planes = pc;
+	}
+	while (pc->n > 0 && (pc->n == PLANE_SLOTS || pc->bytes + size > PLANE_BYTES)) {
+		free(pc->buf[0]);
+		plane_drop(pc, 0);
+	}
+	pc->buf[pc->n] = p;
+	pc->size[pc->n++] = size;
+	pc->bytes += size;
+}
+
+/* A zeroed buffer of n bytes (n >= 1): a cached one that fits, else a new
+ * one. */
+static void *
+plane_get(size_t n)
+{
+	struct plane_cache *pc = planes;
+	unsigned i, best = PLANE_SLOTS;
+	void *p;
+
+	if (pc != NULL && n >= PLANE_MIN) {
+		for (i = 0; i < pc->n; i++)
+			if (pc->size[i] >= n && pc->size[i] - n <= n / 8 &&
+			    (best == PLANE_SLOTS || pc->size[i] < pc->size[best]))
+				best = i;
+		if (best != PLANE_SLOTS) {
+			p = pc->buf[best];
+			plane_drop(pc, best);
+			return memset(p, 0, n);
+		}
+	}
+	return prov_xcalloc(n, 1);
+}
 
 void
 prov_image_init(struct prov_image *img)
@@ -19,7 +159,7 @@ prov_image_release(struct prov_image *img)
 
 	for (c = 0; c < img->nchannels; c++) {
 		free(img->channels[c].name);
-		free(img->channels[c].data);
+		plane_put(img->channels[c].data);
 	}
 	free(img->channels);
 	prov_image_init(img);
@@ -41,6 +181,8 @@ prov_sample_size(enum prov_sample type)
 	case PROV_SAMPLE_F32:
 		return 4;
 	case PROV_SAMPLE_F64:
+	case PROV_SAMPLE_U64:
+	case PROV_SAMPLE_I64:
 		return 8;
 	}
 	return 0;
@@ -100,6 +242,6 @@ prov_image_add_channel(struct prov_image *img, const char *name,
 	ch->bits = bits ? bits : (unsigned)(size * 8);
 	ch->x_sampling = xs;
 	ch->y_sampling = ys;
-	ch->data = prov_xcalloc(n, size);
+	ch->data = plane_get(n * size);
 	return PROV_OK;
 }

@@ -51,6 +51,82 @@ window_size(uint32_t n)
 
 #define NR 8	/* rows filtered side by side */
 
+#if defined(__SSE2__)
+#define PDQ_SSE 1
+#include <emmintrin.h>
+
+/*
+ * The steady phase of the row filter (add the entering sample, subtract the
+ * leaving one, divide by the window) for NR = 8 rows, 4 steps at a time in
+ * SSE lanes: lane r of lo/hi is row r (0-3) / r + 4 (4-7), so each lane
+ * does exactly the scalar code's operations on its row's sum, in its
+ * order; 4x4 transposes turn 4 samples of 4 rows into 4 steps of 4 lanes
+ * and back.  Runs up to steps whole groups of 4 and returns the steps
+ * done; sum[] is read and written back.
+ *
+ * Full output (box_rows): out[r][oi + j] = sum / w for every step j.
+ * Sampled output (box_rows_sampled: out == NULL): at the steps whose
+ * column oi + j equals cols[*k], sout[r * 64 + *k] = sum / w, as EMIT.
+ */
+static int
+steady8(const float *const in[NR], float sum[NR], float fw, int steps, int ri,
+    int li, float *const out[NR], int oi, float *sout, const int *cols, int *k)
+{
+	__m128 lo = _mm_loadu_ps(sum), hi = _mm_loadu_ps(sum + 4);
+	const __m128 vw = _mm_set1_ps(fw);
+	int i, j, r;
+
+	for (i = 0; i + 4 <= steps; i += 4) {
+		__m128 a[8], b[8], q[8];
+
+		for (r = 0; r < NR; r++) {
+			a[r] = _mm_loadu_ps(in[r] + ri + i);
+			b[r] = _mm_loadu_ps(in[r] + li + i);
+		}
+		_MM_TRANSPOSE4_PS(a[0], a[1], a[2], a[3]);
+		_MM_TRANSPOSE4_PS(a[4], a[5], a[6], a[7]);
+		_MM_TRANSPOSE4_PS(b[0], b[1], b[2], b[3]);
+		_MM_TRANSPOSE4_PS(b[4], b[5], b[6], b[7]);
+		if (out != NULL) {
+			for (j = 0; j < 4; j++) {
+				lo = _mm_sub_ps(_mm_add_ps(lo, a[j]), b[j]);
+				hi = _mm_sub_ps(_mm_add_ps(hi, a[4 + j]), b[4 + j]);
+				q[j] = _mm_div_ps(lo, vw);
+				q[4 + j] = _mm_div_ps(hi, vw);
+			}
+			_MM_TRANSPOSE4_PS(q[0], q[1], q[2], q[3]);
+			_MM_TRANSPOSE4_PS(q[4], q[5], q[6], q[7]);
+			for (r = 0; r < NR; r++)
+				_mm_storeu_ps(out[r] + oi + i, q[r]);
+		} else if (*k >= DIM || cols[*k] >= oi + i + 4) {
+			for (j = 0; j < 4; j++) {
+				lo = _mm_sub_ps(_mm_add_ps(lo, a[j]), b[j]);
+				hi = _mm_sub_ps(_mm_add_ps(hi, a[4 + j]), b[4 + j]);
+			}
+		} else {
+			for (j = 0; j < 4; j++) {
+				float s[NR];
+
+				lo = _mm_sub_ps(_mm_add_ps(lo, a[j]), b[j]);
+				hi = _mm_sub_ps(_mm_add_ps(hi, a[4 + j]), b[4 + j]);
+				if (*k >= DIM || cols[*k] != oi + i + j)
+					continue;
+				_mm_storeu_ps(s, lo);
+				_mm_storeu_ps(s + 4, hi);
+				while (*k < DIM && cols[*k] == oi + i + j) {
+					for (r = 0; r < NR; r++)
+						sout[(size_t)r * DIM + *k] = s[r] / fw;
+					(*k)++;
+				}
+			}
+		}
+	}
+	_mm_storeu_ps(sum, lo);
+	_mm_storeu_ps(sum + 4, hi);
+	return i;
+}
+#endif
+
 /*
  * nr <= NR rows at once, full output: per row the reference's box1DFloat.
  * Phase 1 primes the sum, phase 2 writes with a growing count, phase 3 adds
@@ -79,7 +155,16 @@ box_rows(const float *const in[NR], float *const out[NR], int nr, int n, int w)
 			out[r][oi] = sum[r] / fc;
 		}
 	}
-	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
+	i = 0;
+#ifdef PDQ_SSE
+	if (nr == NR) {
+		i = steady8(in, sum, fw, n - w, ri, li, out, oi, NULL, NULL, NULL);
+		ri += i;
+		li += i;
+		oi += i;
+	}
+#endif
+	for (; i < n - w; i++, ri++, li++, oi++) {
 		for (r = 0; r < nr; r++) {
 			sum[r] += in[r][ri];
 			sum[r] -= in[r][li];
@@ -127,7 +212,20 @@ box_rows_sampled(const float *in, float *out, int nr, int n, int w,
 		cnt++;
 		EMIT((float)cnt)
 	}
-	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
+	i = 0;
+#ifdef PDQ_SSE
+	if (nr == NR) {
+		const float *rows[NR];
+
+		for (r = 0; r < NR; r++)
+			rows[r] = in + (size_t)r * n;
+		i = steady8(rows, sum, fw, n - w, ri, li, NULL, oi, out, cols, &k);
+		ri += i;
+		li += i;
+		oi += i;
+	}
+#endif
+	for (; i < n - w; i++, ri++, li++, oi++) {
 		for (r = 0; r < nr; r++) {
 			sum[r] += in[(size_t)r * n + ri];
 			sum[r] -= in[(size_t)r * n + li];
@@ -677,6 +775,40 @@ conv_init(void)
 	__atomic_store_n(&conv_ready, 1, __ATOMIC_RELEASE);
 }
 
+/* 64-bit integers as 32-bit ones, the product v * 255 in 128 bits. */
+__extension__ typedef unsigned __int128 pdq_u128;
+
+static void
+to8_64(const struct prov_channel *ch, size_t off, size_t n, unsigned char *out)
+{
+	int sgn = ch->type == PROV_SAMPLE_I64;
+	unsigned bits = ch->bits;
+	uint64_t max, v;
+	size_t i;
+
+	if (bits < 2 || bits > 64)
+		bits = 64;
+	if (sgn)
+		max = (UINT64_C(1) << (bits - 1)) - 1;
+	else
+		max = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+	for (i = 0; i < n; i++) {
+		if (sgn) {
+			int64_t s = ((const int64_t *)ch->data)[off + i];
+
+			if (s <= 0) {
+				out[i] = 0;
+				continue;
+			}
+			v = (uint64_t)s;
+		} else {
+			v = ((const uint64_t *)ch->data)[off + i];
+		}
+		out[i] = v >= max ? 255 :
+		    (unsigned char)(((pdq_u128)v * 255 + max / 2) / max);
+	}
+}
+
 /* Samples off..off+n-1 of channel ch as 8-bit display values. */
 static void
 to8(const struct prov_channel *ch, enum prov_transfer tf, size_t off, size_t n,
@@ -738,6 +870,10 @@ to8(const struct prov_channel *ch, enum prov_transfer tf, size_t off, size_t n,
 			out[i] = tf == PROV_TRANSFER_LINEAR ? lin8(x) : disp8(x);
 		}
 		break;
+	case PROV_SAMPLE_U64:
+	case PROV_SAMPLE_I64:
+		to8_64(ch, off, n, out);
+		break;
 	}
 }
 
@@ -763,6 +899,19 @@ static int
 full_res(const struct prov_image *img, int c)
 {
 	return c >= 0 && img->channels[c].x_sampling == 1 && img->channels[c].y_sampling == 1;
+}
+
+/* Samples off..off+n-1 of channel c as 8-bit display values: the
+ * channel's own bytes when it holds 8-bit samples, else scratch filled. */
+static const unsigned char *
+row8(const struct luma_src *s, int c, size_t off, size_t n, unsigned char *scratch)
+{
+	const struct prov_channel *ch = &s->img->channels[c];
+
+	if (ch->type == PROV_SAMPLE_U8 && (ch->bits == 0 || ch->bits >= 8))
+		return (const unsigned char *)ch->data + off;
+	to8(ch, s->img->transfer, off, n, scratch);
+	return scratch;
 }
 
 /*
@@ -791,18 +940,18 @@ image_row(const struct luma_src *s, uint32_t y, float *buf)
 	off = (size_t)dy * img->width + (size_t)(xa + s->ox);
 	n = (size_t)(xb - xa);
 	if (s->r >= 0) {
-		unsigned char *r8 = s->s8, *g8 = s->s8 + W, *b8 = s->s8 + 2 * W;
+		const unsigned char *r8 = row8(s, s->r, off, n, s->s8);
+		const unsigned char *g8 = row8(s, s->g, off, n, s->s8 + W);
+		const unsigned char *b8 = row8(s, s->b, off, n, s->s8 + 2 * W);
 
-		to8(&img->channels[s->r], img->transfer, off, n, r8);
-		to8(&img->channels[s->g], img->transfer, off, n, g8);
-		to8(&img->channels[s->b], img->transfer, off, n, b8);
 		for (x = 0; x < (int64_t)n; x++)
 			buf[xa + x] = 0.299f * (float)r8[x] + 0.587f * (float)g8[x] +
 			    0.114f * (float)b8[x];
 	} else {
-		to8(&img->channels[s->y], img->transfer, off, n, s->s8);
+		const unsigned char *y8 = row8(s, s->y, off, n, s->s8);
+
 		for (x = 0; x < (int64_t)n; x++)
-			buf[xa + x] = (float)s->s8[x];
+			buf[xa + x] = (float)y8[x];
 	}
 	return buf;
 }

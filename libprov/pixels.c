@@ -33,6 +33,8 @@ type_code(enum prov_sample t)
 	case PROV_SAMPLE_HALF: return 7;
 	case PROV_SAMPLE_F32: return 8;
 	case PROV_SAMPLE_F64: return 9;
+	case PROV_SAMPLE_U64: return 10;
+	case PROV_SAMPLE_I64: return 11;
 	}
 	return 0;
 }
@@ -41,7 +43,7 @@ const char *
 prov_sample_name(enum prov_sample t)
 {
 	static const char *const names[] = { "u8", "u16", "u32", "i8", "i16",
-	    "i32", "half", "float", "double" };
+	    "i32", "half", "float", "double", "u64", "i64" };
 
 	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }

@@ -174,7 +174,9 @@ enum prov_sample {
 	PROV_SAMPLE_I32,
 	PROV_SAMPLE_HALF,
 	PROV_SAMPLE_F32,
-	PROV_SAMPLE_F64
+	PROV_SAMPLE_F64,
+	PROV_SAMPLE_U64,		/* 64-bit integers (TIFF); added last, so */
+	PROV_SAMPLE_I64			/* the values above never change */
 };
 
 /* What the sample values mean for display: display-referred (PNG, TIFF,
@@ -422,7 +424,17 @@ PROV_API int prov_image_fingerprint(const struct prov_image *img,
 /* Appends obj (reference stolen) to rec's "images" with its "index"; the
  * first image's "pixels" and "pdq" are also set at the record's top level. */
 PROV_API void prov_record_add_image(struct prov_record *rec, json_t *obj);
-/* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double". */
+/*
+ * Frees the calling thread's cache of image planes.  prov_image_release()
+ * keeps the large channel buffers it frees (at most 8, 256 MiB in all) for
+ * the next prov_image_add_channel() on the same thread, so that decoding
+ * frame after frame does not fault in fresh pages for every plane; the
+ * cache is freed when the thread exits, or by this call (e.g. before a
+ * long idle period).  Affects only the calling thread; always safe.
+ */
+PROV_API void prov_image_planes_release(void);
+/* "u8", "u16", "u32", "i8", "i16", "i32", "half", "float", "double",
+ * "u64", "i64". */
 PROV_API const char *prov_sample_name(enum prov_sample type);
 
 /*
