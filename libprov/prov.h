@@ -1190,8 +1190,10 @@ struct prov_audit_result {
  * is also read again with pread() for a receipt whose manifest differs from
  * its handoff's).  Returns PROV_OK when nothing was found, PROV_FAILED when
  * findings were reported, PROV_FATAL when the audit could not be made.
- * Memory: about 100 bytes per entry (the recomputed tree) plus the state
- * the checks keep. */
+ * Memory: the recomputed tree (64 to 128 bytes per entry) and the state
+ * the checks keep (about 50 to 100 bytes per handoff), plus two batches of
+ * entries being checked.  Runs one worker thread per CPU (at most 8);
+ * report() is called on the caller's thread, in entry order. */
 /*
  * Files against a manifest, as hashdeep's audit mode and beyond it.  Each
  * record (prov-fp's layout) on disk is judged against the manifest's:
