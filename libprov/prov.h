@@ -1267,6 +1267,53 @@ PROV_API int prov_audit_ledger(struct prov_ledger *l, FILE *export,
 
 /* (end of audit) */
 
+/* ----------------------------------------------------------------- trace */
+/*
+ * Tracing found copies (prov-trace): each found record is matched against
+ * every ledger artifact (the same bytes, else the same pixels, else the
+ * closest PDQ hashes within pdq_max) and the custody of the matched
+ * artifacts is walked: handoffs in ledger order, the receipts that
+ * acknowledge them, the handoffs they reply to, which approvals covered
+ * each at its time, the last approved custodian and the first handoff
+ * that left the approved chain.  See libprov/trace.c and
+ * schemas/trace.schema.json for the result objects.
+ */
+struct prov_trace;
+struct prov_trace_opts {
+	int pdq_max;		/* largest PDQ distance matched; negative: no
+				 * perceptual matching */
+	unsigned threads;	/* threads for the PDQ index (1 or more) */
+};
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread. */
+PROV_API void prov_trace_opts_default(struct prov_trace_opts *o);
+/*
+ * Opens the ledger file at ledger_path read-only for tracing, with its PDQ
+ * index "<ledger_path>.pdqidx" (prov_pdqidx_open_ledger(): brought up to
+ * date and saved when it can be; sync, which may be NULL, says what was
+ * done).  opts is copied; NULL means the defaults.  *out is NULL on
+ * failure (PROV_FATAL or PROV_FAILED with e set).  A handle is used by one
+ * thread at a time.
+ */
+PROV_API int prov_trace_open(struct prov_trace **out, const char *ledger_path,
+    const struct prov_trace_opts *opts, struct prov_pdqidx_sync *sync, struct prov_err *e);
+/* Closes t; NULL is a no-op. */
+PROV_API void prov_trace_close(struct prov_trace *t);
+/*
+ * Traces n prov-fp records (borrowed) and sets *out to a new JSON array
+ * (owned by the caller) of one result object per record, in order:
+ * "found", "kind", "sha256", "verdict" ("in-chain", "left-chain",
+ * "no-custody", "untraced", "error", or "container" for an archive or a
+ * sequence that matched nothing itself: its members are traced), "match" {"how": "bytes" | "pixels" |
+ * "perceptual", "distance", "artifacts", "total"}, "custody" [edges],
+ * "custodians", "last_approved", "exit", "sightings", "indicators" (those
+ * no approved party accounts for) and "unapproved_indicators".  Returns
+ * PROV_OK, or PROV_FATAL with e set when the ledger could not be read.
+ */
+PROV_API int prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n,
+    json_t **out, struct prov_err *e);
+
+/* (end of trace) */
+
 #ifdef __cplusplus
 }
 #endif
