@@ -2,14 +2,19 @@
 # bench-audit.sh: prov-audit on a large ledger, and a files audit of a delivery.
 #
 #   1. A ledger of $AUDIT_N entries (default 10^5; AUDIT_N=1000000 for the
-#      full figure) built by `prov-test ledger_fill` (signed handoffs, one
-#      transaction each), with a checkpoint.  Timed with /usr/bin/time -v
-#      (wall, CPU, peak resident memory): `prov-audit --ledger` (every
-#      signature, sequence number and the tree recomputed from the entries,
-#      the stored checkpoint), `prov-audit --export` of its NDJSON export,
-#      and what a user would otherwise run: the root recomputed from the
-#      export by tests/merkle_root.py (Python hashlib; no signatures, no
-#      sequence checks, so it does less).
+#      full figure) of signed handoffs, with a checkpoint: built by
+#      `prov-test ledger_fill` (one transaction each), or with GEN=1 by
+#      bench/gen-ledger.py (the same handoffs signed by Python) and
+#      `prov-ledger import` (much faster to build at 10^6).  Timed with
+#      /usr/bin/time (wall, CPU, peak resident memory): `prov-audit --ledger`
+#      (every signature, sequence number and the tree recomputed from the
+#      entries, the stored checkpoint), `prov-audit --export` of its NDJSON
+#      export, from a file and from stdin, and what a user would otherwise
+#      run: the root recomputed from the export by tests/merkle_root.py
+#      (Python hashlib; no signatures, no sequence checks, so it does less),
+#      `sqlite3 ... count(*)` (reading the file, nothing checked), and the
+#      floor: $AUDIT_N Ed25519 verifications at `openssl speed`'s rate,
+#      shared by every core.
 #   2. A delivery of $FILES frames (default 10^4): 128x109 PNG tiles cut
 #      by ImageMagick from the Sintel corpus frames (rolled by a few pixels
 #      per round so that every tile is different), recorded in a handoff by
@@ -28,7 +33,7 @@
 # beside it) instead of filling one; AUDIT_N=0 skips part 1, FILES=0 parts 2
 # and 3, PDQ_N=0 part 4.
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, AUDIT_N, FILES,
-# LEDGER_FROM.
+# LEDGER_FROM, GEN.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BIN:?}" "${PROV_BENCH_BIN:?}"
 AUDIT_N=${AUDIT_N:-100000}
@@ -38,6 +43,7 @@ PL=$PROV_BIN/prov-ledger
 PA=$PROV_BIN/prov-audit
 HELPER=$(dirname "$PROV_BENCH_BIN")/tests/prov-test
 ROOTPY=$(pwd)/tests/merkle_root.py
+GL=$(pwd)/bench/gen-ledger.py
 CORPUS=${PROV_CORPUS:-$(pwd)/../shared/corpus}
 if [ ! -x "$HELPER" ]; then
 	make "$(realpath --relative-to=. "$(dirname "$PROV_BENCH_BIN")")/tests/prov-test" >/dev/null ||
@@ -61,8 +67,9 @@ t() {
 	fi
 	tail -n 1 time.txt | { read -r w u s m; echo "$w $u $s $m" >time.txt; }
 	read -r wall user sys rss <time.txt
+	last_cpu=$(echo "$user + $sys" | bc)
 	printf '%-44s %8.2f s wall %8.2f s cpu %8d MiB peak\n' "$label" "$wall" \
-	    "$(echo "$user + $sys" | bc)" $((rss / 1024))
+	    "$last_cpu" $((rss / 1024))
 	last_wall=$wall
 }
 
@@ -73,6 +80,21 @@ if [ -n "${LEDGER_FROM:-}" ]; then
 	    exit 2
 	AUDIT_N=$(sqlite3 big.ledger "SELECT count(*) FROM entries")
 	echo "-- a ledger of $AUDIT_N entries (copied from $LEDGER_FROM)"
+elif [ "${GEN:-0}" = 1 ]; then
+	echo "-- a ledger of $AUDIT_N entries (gen-ledger.py, prov-ledger import)"
+	export PROV_LEDGER=$dir/head.ledger
+	"$PL" key generate bench.example/prov -o op.key >/dev/null &&
+	"$PL" key generate studio -o gstudio.key >gstudio.vkey &&
+	"$PL" key generate vendor -o gvendor.key >gvendor.vkey &&
+	"$PL" init --origin bench.example/prov --key op.key >/dev/null &&
+	"$PL" party add studio --role studio --vkey "$(cat gstudio.vkey)" --key op.key >/dev/null &&
+	"$PL" party add vendor --role vendor --vkey "$(cat gvendor.vkey)" --key gstudio.key >/dev/null &&
+	"$PL" approve vendor --project ep104 --key gstudio.key >/dev/null &&
+	"$PL" export >head.ndjson || exit 2
+	t "gen-ledger.py $AUDIT_N (Python signs)" 0 sh -c \
+	    "python3 '$GL' gstudio.key studio $AUDIT_N vendor ep104 <head.ndjson >gen.ndjson"
+	t "prov-ledger import" 0 sh -c "'$PL' --ledger big.ledger import <gen.ndjson"
+	rm -f gen.ndjson
 else
 	echo "-- a ledger of $AUDIT_N entries"
 	t "prov-test ledger_fill $AUDIT_N" 0 "$HELPER" ledger_fill big.ledger op.key "$AUDIT_N" \
@@ -85,10 +107,22 @@ mv out export.ndjson
 t "prov-audit --ledger (full audit)" 0 "$PA" --ledger big.ledger
 sed 's/^/    /' out
 audit=$last_wall
+audit_cpu=$last_cpu
 t "prov-audit --export (the NDJSON export)" 0 "$PA" --export export.ndjson
+t "prov-audit --export - (from stdin)" 0 sh -c "'$PA' --export - <export.ndjson"
 t "merkle_root.py of the export (reference)" 0 python3 "$ROOTPY" export.ndjson
 py=$last_wall
-printf '%-44s %8.1f us per entry\n' "full audit" "$(echo "$audit * 1000000 / $AUDIT_N" | bc -l)"
+t "sqlite3 count(*) (reads, checks nothing)" 0 sqlite3 big.ledger \
+    "SELECT count(*), sum(length(bytes)) FROM entries"
+vps=$(openssl speed -seconds 2 ed25519 2>/dev/null | awk '/Ed25519/ { print $NF }')
+printf '%-44s %8.0f verify/s on one core\n' "openssl speed ed25519" "${vps:-0}"
+printf '%-44s %8.1f us per entry (%.1f us cpu)\n' "full audit" \
+    "$(echo "$audit * 1000000 / $AUDIT_N" | bc -l)" "$(echo "$audit_cpu * 1000000 / $AUDIT_N" | bc -l)"
+if [ -n "$vps" ]; then
+	printf '%-44s %8.2f s wall on %d cores, %.2f s cpu\n' "floor: the Ed25519 verifications alone" \
+	    "$(echo "$AUDIT_N / $vps / $(nproc)" | bc -l)" "$(nproc)" "$(echo "$AUDIT_N / $vps" | bc -l)"
+	printf '%-44s %8.2fx\n' "full audit cpu / floor cpu" "$(echo "$audit_cpu / ($AUDIT_N / $vps)" | bc -l)"
+fi
 printf '%-44s %8.2fx\n' "full audit / python root (no signatures)" "$(echo "$audit / $py" | bc -l)"
 unset PROV_LEDGER
 fi

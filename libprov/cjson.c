@@ -63,11 +63,20 @@ key_cmp(const void *a, const void *b)
 static void
 put_string(struct prov_buf *out, const char *s, size_t len)
 {
-	size_t i;
+	size_t i, run;
 
 	prov_buf_addch(out, '"');
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
+		/* A run of bytes that need no escape, added at once. */
+		for (run = i; run < len && (unsigned char)s[run] >= 0x20 && s[run] != '"' &&
+		    s[run] != '\\'; run++)
+			continue;
+		if (run > i) {
+			prov_buf_add(out, s + i, run - i);
+			i = run - 1;
+			continue;
+		}
 		switch (c) {
 		case '"': prov_buf_add(out, "\\\"", 2); break;
 		case '\\': prov_buf_add(out, "\\\\", 2); break;

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "prov.h"
+#include "ledger_int.h"
 #include "banned.h"
 
 static const char schema_sql[] =
@@ -32,7 +33,13 @@ struct prov_ledger {
 	char operator_name[256];
 	char last_time[32];
 	sqlite3_stmt *put_node, *get_node;
+	struct prov_keycache keys;	/* the keys of the entries checked */
+	struct lean *lean;		/* a verify-only ledger: no db */
+	int (*fetch)(void *ctx, uint64_t seq, struct prov_buf *bytes, struct prov_err *e);
+	void *fetch_ctx;
 };
+
+static void lean_free(struct lean *m);
 
 static int
 db_err(struct prov_ledger *l, struct prov_err *e, const char *what)
@@ -45,6 +52,8 @@ exec(struct prov_ledger *l, const char *sql, struct prov_err *e)
 {
 	char *msg = NULL;
 
+	if (l->db == NULL)
+		return prov_seterr(e, PROV_FATAL, 0, "ledger: a verify-only ledger has no file");
 	if (sqlite3_exec(l->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		prov_seterr(e, PROV_FATAL, 0, "ledger: %s", msg ? msg : sqlite3_errmsg(l->db));
 		sqlite3_free(msg);
@@ -60,7 +69,7 @@ query_text(struct prov_ledger *l, const char *sql, const char *param)
 	sqlite3_stmt *st;
 	char *out = NULL;
 
-	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if (l->db == NULL || sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return NULL;
 	if (param)
 		sqlite3_bind_text(st, 1, param, -1, SQLITE_TRANSIENT);
@@ -124,6 +133,7 @@ prov_ledger_open(struct prov_ledger **out, const char *path, int flags, struct p
 	if (!(flags & (PROV_LEDGER_CREATE | PROV_LEDGER_MEMORY)) && stat(path, &st) != 0)
 		return prov_seterr(e, PROV_FATAL, errno, "%s: %s", path, strerror(errno));
 	l = prov_xcalloc(1, sizeof(*l));
+	prov_keycache_init(&l->keys);
 	oflags = (flags & PROV_LEDGER_READONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2((flags & PROV_LEDGER_MEMORY) ? ":memory:" : path, &l->db,
@@ -169,6 +179,8 @@ prov_ledger_close(struct prov_ledger *l)
 	sqlite3_finalize(l->put_node);
 	sqlite3_finalize(l->get_node);
 	sqlite3_close(l->db);
+	prov_keycache_release(&l->keys);
+	lean_free(l->lean);
 	free(l);
 }
 
@@ -196,6 +208,12 @@ prov_ledger_entry(struct prov_ledger *l, uint64_t seq, struct prov_buf *out, str
 	sqlite3_stmt *st;
 	int rc = PROV_OK;
 
+	if (l->db == NULL) {
+		if (seq < l->size && l->fetch)
+			return l->fetch(l->fetch_ctx, seq, out, e);
+		return prov_seterr(e, PROV_FAILED, 0, "no entry %" PRIu64 " (the ledger has %" PRIu64
+		    ")", seq, l->size);
+	}
 	if (sqlite3_prepare_v2(l->db, "SELECT bytes FROM entries WHERE seq = ?", -1, &st,
 	    NULL) != SQLITE_OK)
 		return db_err(l, e, "read");
@@ -217,6 +235,8 @@ get_node(void *ctx, unsigned level, uint64_t index, unsigned char out[PROV_HASH_
 	struct prov_ledger *l = ctx;
 	int rc = PROV_OK;
 
+	if (l->get_node == NULL)
+		return prov_seterr(e, PROV_FAILED, 0, "ledger: a verify-only ledger keeps no tree");
 	sqlite3_reset(l->get_node);
 	sqlite3_bind_int(l->get_node, 1, (int)level);
 	sqlite3_bind_int64(l->get_node, 2, (sqlite3_int64)index);
@@ -293,13 +313,355 @@ prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_HASH_LEN],
 	return PROV_OK;
 }
 
-/* ---------------------------------------------------------------- checks */
-
 static const char *
 str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
+
+/* ------------------------------------------------------------ key cache */
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(1099511628211);
+	return h;
+}
+
+void
+prov_keycache_init(struct prov_keycache *c)
+{
+	unsigned i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < PROV_KEYCACHE_SLOTS; i++)
+		prov_key_init(&c->slot[i].key);
+}
+
+void
+prov_keycache_release(struct prov_keycache *c)
+{
+	unsigned i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->slot[i].text);
+		prov_key_release(&c->slot[i].key);
+	}
+	prov_keycache_init(c);
+}
+
+int
+prov_keycache_get(struct prov_keycache *c, const char *vkey, struct prov_key **out,
+    struct prov_err *e)
+{
+	uint64_t h = fnv1a(vkey);
+	struct prov_key k;
+	unsigned i;
+	int rc;
+
+	for (i = 0; i < c->n; i++)
+		if (c->slot[i].hash == h && strcmp(c->slot[i].text, vkey) == 0) {
+			*out = &c->slot[i].key;
+			return PROV_OK;
+		}
+	prov_key_init(&k);
+	if ((rc = prov_vkey_parse(&k, vkey, strlen(vkey), e)) != PROV_OK) {
+		prov_key_release(&k);
+		return rc;
+	}
+	if (c->n < PROV_KEYCACHE_SLOTS)
+		i = c->n++;
+	else {
+		i = c->next;
+		c->next = (c->next + 1) % PROV_KEYCACHE_SLOTS;
+		free(c->slot[i].text);
+		prov_key_release(&c->slot[i].key);
+	}
+	c->slot[i].hash = h;
+	c->slot[i].text = prov_xstrdup(vkey);
+	c->slot[i].key = k;	/* moved: the EVP_PKEY now belongs to the slot */
+	*out = &c->slot[i].key;
+	return PROV_OK;
+}
+
+/* ------------------------------------------------- the verify-only state */
+
+/* Strings to indexes, open addressing; the keys are copied. */
+struct smap {
+	char **keys;
+	size_t *vals;
+	size_t cap, n;
+};
+
+static size_t
+smap_slot(const struct smap *m, const char *k)
+{
+	size_t i = (size_t)fnv1a(k) & (m->cap - 1);
+
+	while (m->keys[i] && strcmp(m->keys[i], k) != 0)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* The value of k, or SIZE_MAX. */
+static size_t
+smap_get(const struct smap *m, const char *k)
+{
+	size_t i;
+
+	if (k == NULL || m->cap == 0)
+		return SIZE_MAX;
+	i = smap_slot(m, k);
+	return m->keys[i] ? m->vals[i] : SIZE_MAX;
+}
+
+static void
+smap_put(struct smap *m, const char *k, size_t v)
+{
+	size_t i;
+
+	if (2 * (m->n + 1) > m->cap) {
+		struct smap big = { NULL, NULL, m->cap ? 2 * m->cap : 64, 0 };
+		big.keys = prov_xcalloc(big.cap, sizeof(*big.keys));
+		big.vals = prov_xcalloc(big.cap, sizeof(*big.vals));
+		for (i = 0; i < m->cap; i++)
+			if (m->keys[i]) {
+				size_t j = smap_slot(&big, m->keys[i]);
+				big.keys[j] = m->keys[i];
+				big.vals[j] = m->vals[i];
+				big.n++;
+			}
+		free(m->keys);
+		free(m->vals);
+		*m = big;
+	}
+	i = smap_slot(m, k);
+	if (m->keys[i] == NULL) {
+		m->keys[i] = prov_xstrdup(k);
+		m->n++;
+	}
+	m->vals[i] = v;
+}
+
+static void
+smap_free(struct smap *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	free(m->vals);
+}
+
+struct lean_party {
+	char *name, *role, *vkey;
+	size_t approvals;		/* first of its approvals, or SIZE_MAX */
+};
+
+struct lean_approval {
+	int64_t entry;
+	char *project, *from, *until;	/* from, until NULL when absent */
+	char **delegates;
+	size_t ndelegates;
+	size_t next;			/* the party's next approval, or SIZE_MAX */
+	int revoked;
+};
+
+struct lean_handoff {
+	uint64_t seq;
+	unsigned char root[PROV_HASH_LEN];
+	size_t to;			/* a party */
+};
+
+struct lean {
+	struct lean_party *party;
+	size_t nparty, aparty;
+	struct smap by_name, by_vkey, revoked_vkeys;
+	struct lean_approval *appr;	/* in entry order */
+	size_t nappr, aappr;
+	struct lean_handoff *hand;	/* in entry order */
+	size_t nhand, ahand;
+};
+
+static void
+lean_free(struct lean *m)
+{
+	size_t i, j;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nparty; i++) {
+		free(m->party[i].name);
+		free(m->party[i].role);
+		free(m->party[i].vkey);
+	}
+	for (i = 0; i < m->nappr; i++) {
+		free(m->appr[i].project);
+		free(m->appr[i].from);
+		free(m->appr[i].until);
+		for (j = 0; j < m->appr[i].ndelegates; j++)
+			free(m->appr[i].delegates[j]);
+		free(m->appr[i].delegates);
+	}
+	free(m->party);
+	free(m->appr);
+	free(m->hand);
+	smap_free(&m->by_name);
+	smap_free(&m->by_vkey);
+	smap_free(&m->revoked_vkeys);
+	free(m);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? prov_xstrdup(s) : NULL;
+}
+
+/* Index of the approval made by entry, or SIZE_MAX (binary search: the
+ * approvals are kept in entry order). */
+static size_t
+lean_approval_at(const struct lean *m, int64_t entry)
+{
+	size_t lo = 0, hi = m->nappr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->appr[mid].entry < entry)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nappr && m->appr[lo].entry == entry ? lo : SIZE_MAX;
+}
+
+static const struct lean_handoff *
+lean_handoff_at(const struct lean *m, uint64_t seq)
+{
+	size_t lo = 0, hi = m->nhand;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->hand[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nhand && m->hand[lo].seq == seq ? &m->hand[lo] : NULL;
+}
+
+/* The delegates an approval names, as the file's query reads them with
+ * json_each(): the strings of an array (or the values of an object), or
+ * the string itself. */
+static void
+lean_delegates(struct lean_approval *a, json_t *d)
+{
+	size_t i, n = json_is_array(d) ? json_array_size(d) : json_is_object(d) ?
+	    json_object_size(d) : json_is_string(d) ? 1 : 0;
+	const char *k;
+	json_t *v;
+
+	a->delegates = prov_xcalloc(n ? n : 1, sizeof(*a->delegates));
+	if (json_is_string(d))
+		a->delegates[a->ndelegates++] = prov_xstrdup(json_string_value(d));
+	else if (json_is_array(d)) {
+		for (i = 0; i < n; i++)
+			if (json_is_string(json_array_get(d, i)))
+				a->delegates[a->ndelegates++] =
+				    prov_xstrdup(json_string_value(json_array_get(d, i)));
+	} else if (json_is_object(d))
+		json_object_foreach(d, k, v)
+			if (json_is_string(v))
+				a->delegates[a->ndelegates++] = prov_xstrdup(json_string_value(v));
+}
+
+/* What an entry adds to the verify-only state (index_entry's part). */
+static int
+lean_index(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
+{
+	struct lean *m = l->lean;
+
+	if (strcmp(type, "party") == 0) {
+		struct lean_party *p;
+		if (m->nparty == m->aparty) {
+			m->aparty = m->aparty ? 2 * m->aparty : 16;
+			m->party = prov_xrealloc(m->party, m->aparty * sizeof(*m->party));
+		}
+		p = &m->party[m->nparty];
+		p->name = prov_xstrdup(str(body, "name"));
+		p->role = prov_xstrdup(str(body, "role"));
+		p->vkey = prov_xstrdup(str(body, "vkey"));
+		p->approvals = SIZE_MAX;
+		smap_put(&m->by_name, p->name, m->nparty);
+		smap_put(&m->by_vkey, p->vkey, m->nparty);
+		m->nparty++;
+	} else if (strcmp(type, "approval") == 0) {
+		struct lean_approval *a;
+		size_t p = smap_get(&m->by_name, str(body, "party"));
+		if (p == SIZE_MAX)
+			return -1;	/* check_body made sure it is a party */
+		if (m->nappr == m->aappr) {
+			m->aappr = m->aappr ? 2 * m->aappr : 16;
+			m->appr = prov_xrealloc(m->appr, m->aappr * sizeof(*m->appr));
+		}
+		a = &m->appr[m->nappr];
+		memset(a, 0, sizeof(*a));
+		a->entry = (int64_t)seq;
+		a->project = prov_xstrdup(str(body, "project"));
+		a->from = dup_or_null(str(body, "from"));
+		a->until = dup_or_null(str(body, "until"));
+		lean_delegates(a, json_object_get(body, "may_delegate_to"));
+		a->next = m->party[p].approvals;
+		m->party[p].approvals = m->nappr++;
+	} else if (strcmp(type, "revocation") == 0) {
+		json_t *t = json_object_get(body, "entry");
+		if (t) {
+			size_t i = lean_approval_at(m, (int64_t)json_integer_value(t));
+			if (i != SIZE_MAX)
+				m->appr[i].revoked = 1;
+		} else if (str(body, "vkey"))
+			smap_put(&m->revoked_vkeys, str(body, "vkey"), 1);
+	} else if (strcmp(type, "handoff") == 0) {
+		struct lean_handoff *h;
+		const char *root = str(json_object_get(body, "manifest"), "root");
+		size_t to = smap_get(&m->by_name, str(body, "to"));
+		if (to == SIZE_MAX || root == NULL || strlen(root) != 2 * PROV_HASH_LEN)
+			return -1;	/* derived_members and check_body checked both */
+		if (m->nhand == m->ahand) {
+			m->ahand = m->ahand ? 2 * m->ahand : 64;
+			m->hand = prov_xrealloc(m->hand, m->ahand * sizeof(*m->hand));
+		}
+		h = &m->hand[m->nhand];
+		h->seq = seq;
+		h->to = to;
+		if (prov_unhex(root, h->root, PROV_HASH_LEN) != 0)
+			return -1;
+		m->nhand++;
+	}
+	return 0;
+}
+
+int
+prov_ledger_open_verifier(struct prov_ledger **out,
+    int (*fetch)(void *ctx, uint64_t seq, struct prov_buf *bytes, struct prov_err *e),
+    void *fetch_ctx, struct prov_err *e)
+{
+	struct prov_ledger *l = prov_xcalloc(1, sizeof(*l));
+
+	(void)e;
+	prov_keycache_init(&l->keys);
+	l->lean = prov_xcalloc(1, sizeof(*l->lean));
+	l->fetch = fetch;
+	l->fetch_ctx = fetch_ctx;
+	*out = l;
+	return PROV_OK;
+}
+
+/* ---------------------------------------------------------------- checks */
 
 /* "YYYY-MM-DDTHH:MM:SSZ" */
 static int
@@ -340,17 +702,26 @@ signer_of(struct prov_ledger *l, const char *vkey, char *name, size_t nlen, char
 
 	if (vkey == NULL)
 		return 0;
-	if (sqlite3_prepare_v2(l->db,
-	    "SELECT name, role, EXISTS (SELECT 1 FROM revocations WHERE revocations.vkey = parties.vkey)"
-	    " FROM parties WHERE vkey = ?", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, vkey, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 2) == 0) {
-		copy_str(name, nlen, (const char *)sqlite3_column_text(st, 0));
-		copy_str(role, rlen, (const char *)sqlite3_column_text(st, 1));
-		found = 1;
+	if (l->lean) {
+		size_t p = smap_get(&l->lean->by_vkey, vkey);
+		if (p != SIZE_MAX && smap_get(&l->lean->revoked_vkeys, vkey) == SIZE_MAX) {
+			copy_str(name, nlen, l->lean->party[p].name);
+			copy_str(role, rlen, l->lean->party[p].role);
+			found = 1;
+		}
+	} else {
+		if (sqlite3_prepare_v2(l->db,
+		    "SELECT name, role, EXISTS (SELECT 1 FROM revocations WHERE revocations.vkey = parties.vkey)"
+		    " FROM parties WHERE vkey = ?", -1, &st, NULL) != SQLITE_OK)
+			return 0;
+		sqlite3_bind_text(st, 1, vkey, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 2) == 0) {
+			copy_str(name, nlen, (const char *)sqlite3_column_text(st, 0));
+			copy_str(role, rlen, (const char *)sqlite3_column_text(st, 1));
+			found = 1;
+		}
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	if (!found && strcmp(vkey, l->operator_vkey) == 0) {
 		copy_str(name, nlen, l->operator_name);
 		copy_str(role, rlen, "operator");
@@ -362,7 +733,61 @@ signer_of(struct prov_ledger *l, const char *vkey, char *name, size_t nlen, char
 static char *
 party_role(struct prov_ledger *l, const char *name)
 {
+	if (l->lean) {
+		size_t p = smap_get(&l->lean->by_name, name);
+		return p == SIZE_MAX ? NULL : prov_xstrdup(l->lean->party[p].role);
+	}
 	return name ? query_text(l, "SELECT role FROM parties WHERE name = ?", name) : NULL;
+}
+
+/* The name of the party whose key vkey is, or NULL; to be freed. */
+static char *
+party_of_key(struct prov_ledger *l, const char *vkey)
+{
+	if (l->lean) {
+		size_t p = smap_get(&l->lean->by_vkey, vkey);
+		return p == SIZE_MAX ? NULL : prov_xstrdup(l->lean->party[p].name);
+	}
+	return query_text(l, "SELECT name FROM parties WHERE vkey = ?", vkey);
+}
+
+/* Is entry an approval?  (The text of its number, as the file's query
+ * compares it.) */
+static int
+is_approval(struct prov_ledger *l, json_int_t entry)
+{
+	char num[32], *r;
+
+	if (l->lean)
+		return lean_approval_at(l->lean, (int64_t)entry) != SIZE_MAX;
+	snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, entry);
+	if ((r = query_text(l, "SELECT entry FROM approvals WHERE entry = ?", num)) == NULL)
+		return 0;
+	free(r);
+	return 1;
+}
+
+/* The verify-only state's approved(). */
+static int
+lean_approved(const struct lean *m, const char *party, const char *project, const char *date,
+    const char *delegate)
+{
+	size_t p = smap_get(&m->by_name, party), i, j;
+
+	if (p == SIZE_MAX || project == NULL)
+		return 0;
+	for (i = m->party[p].approvals; i != SIZE_MAX; i = m->appr[i].next) {
+		const struct lean_approval *a = &m->appr[i];
+		if (a->revoked || strcmp(a->project, project) != 0 ||
+		    (a->from && strcmp(a->from, date) > 0) || (a->until && strcmp(a->until, date) < 0))
+			continue;
+		if (delegate == NULL)
+			return 1;
+		for (j = 0; j < a->ndelegates; j++)
+			if (strcmp(a->delegates[j], delegate) == 0)
+				return 1;
+	}
+	return 0;
 }
 
 /* Is there an active approval of party for project at date (YYYY-MM-DD)?
@@ -374,6 +799,8 @@ approved(struct prov_ledger *l, const char *party, const char *project, const ch
 	sqlite3_stmt *st;
 	int ok = 0;
 
+	if (l->lean)
+		return lean_approved(l->lean, party, project, date, delegate);
 	if (sqlite3_prepare_v2(l->db,
 	    "SELECT 1 FROM approvals a WHERE party = ?1 AND project = ?2"
 	    " AND (valid_from IS NULL OR valid_from <= ?3)"
@@ -518,27 +945,54 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 		json_int_t h = json_integer_value(json_object_get(body, "handoff"));
 		struct prov_buf bytes = PROV_BUF_INIT;
 		json_t *entry, *hb, *diff;
-		const char *want;
+		const char *want, *to;
 		int matches;
 
 		if ((rc = manifest_of(body, "artifacts", root, &count, e)) != PROV_OK)
 			return rc;
 		prov_hex(root, sizeof(root), hex);
-		if (h < 0 || (uint64_t)h >= l->size ||
-		    prov_ledger_entry(l, (uint64_t)h, &bytes, e) != PROV_OK ||
-		    (entry = json_loadb(bytes.buf, bytes.len, 0, NULL)) == NULL) {
+		if (l->lean) {
+			/* The handoff's receiver and root are kept; its artifacts
+			 * are read again only to name the differences. */
+			const struct lean_handoff *lh = h < 0 || (uint64_t)h >= l->size ? NULL :
+			    lean_handoff_at(l->lean, (uint64_t)h);
+			if (h < 0 || (uint64_t)h >= l->size)
+				return prov_seterr(e, PROV_FAILED, 0, "receipt: no handoff %" JSON_INTEGER_FORMAT, h);
+			if (lh == NULL)
+				return prov_seterr(e, PROV_FAILED, 0, "receipt: entry %" JSON_INTEGER_FORMAT
+				    " is not a handoff", h);
+			matches = memcmp(lh->root, root, PROV_HASH_LEN) == 0;
+			to = l->lean->party[lh->to].name;
+			entry = NULL;
+			hb = NULL;
+			if (!matches) {
+				if (prov_ledger_entry(l, (uint64_t)h, &bytes, e) != PROV_OK ||
+				    (entry = json_loadb(bytes.buf, bytes.len, 0, NULL)) == NULL) {
+					prov_buf_release(&bytes);
+					return prov_seterr(e, PROV_FAILED, 0, "receipt: no handoff %"
+					    JSON_INTEGER_FORMAT, h);
+				}
+				prov_buf_release(&bytes);
+				hb = json_object_get(entry, "body");
+			}
+		} else {
+			if (h < 0 || (uint64_t)h >= l->size ||
+			    prov_ledger_entry(l, (uint64_t)h, &bytes, e) != PROV_OK ||
+			    (entry = json_loadb(bytes.buf, bytes.len, 0, NULL)) == NULL) {
+				prov_buf_release(&bytes);
+				return prov_seterr(e, PROV_FAILED, 0, "receipt: no handoff %" JSON_INTEGER_FORMAT, h);
+			}
 			prov_buf_release(&bytes);
-			return prov_seterr(e, PROV_FAILED, 0, "receipt: no handoff %" JSON_INTEGER_FORMAT, h);
+			hb = json_object_get(entry, "body");
+			want = str(json_object_get(hb, "manifest"), "root");
+			if (strcmp(str(entry, "type"), "handoff") != 0 || want == NULL) {
+				json_decref(entry);
+				return prov_seterr(e, PROV_FAILED, 0, "receipt: entry %" JSON_INTEGER_FORMAT
+				    " is not a handoff", h);
+			}
+			matches = strcmp(want, hex) == 0;
+			to = str(hb, "to");
 		}
-		prov_buf_release(&bytes);
-		hb = json_object_get(entry, "body");
-		want = str(json_object_get(hb, "manifest"), "root");
-		if (strcmp(str(entry, "type"), "handoff") != 0 || want == NULL) {
-			json_decref(entry);
-			return prov_seterr(e, PROV_FAILED, 0, "receipt: entry %" JSON_INTEGER_FORMAT
-			    " is not a handoff", h);
-		}
-		matches = strcmp(want, hex) == 0;
 		diff = matches ? NULL : differences(json_object_get(json_object_get(hb, "manifest"),
 		    "artifacts"), json_object_get(body, "artifacts"));
 		if (derive) {
@@ -559,7 +1013,7 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 		json_decref(diff);
 		/* Passed to check_body() in a private member (never signed or
 		 * stored): the receiver must be the handoff's "to". */
-		json_object_set_new(body, "\x01to", json_string(str(hb, "to")));
+		json_object_set_new(body, "\x01to", json_string(to));
 		json_decref(entry);
 	} else if (strcmp(type, "sighting") == 0)
 		return check_sighting(l, body, e);
@@ -793,7 +1247,7 @@ check_body(struct prov_ledger *l, const char *type, json_t *body, const char *au
 			free(r);
 			return prov_seterr(e, PROV_FAILED, 0, "party %s exists already", str(body, "name"));
 		}
-		if ((r = query_text(l, "SELECT name FROM parties WHERE vkey = ?", v)) != NULL) {
+		if ((r = party_of_key(l, v)) != NULL) {
 			prov_seterr(e, PROV_FAILED, 0, "that key belongs to party %s already", r);
 			free(r);
 			return PROV_FAILED;
@@ -812,12 +1266,10 @@ check_body(struct prov_ledger *l, const char *type, json_t *body, const char *au
 				return prov_seterr(e, PROV_FAILED, 0,
 				    "approval: from and until are dates YYYY-MM-DD");
 		} else if (json_object_get(body, "entry")) {
-			char num[32];
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(json_object_get(body, "entry")));
-			if ((r = query_text(l, "SELECT entry FROM approvals WHERE entry = ?", num)) == NULL)
-				return prov_seterr(e, PROV_FAILED, 0, "revocation: entry %s is not an approval", num);
-			free(r);
+			json_int_t t = json_integer_value(json_object_get(body, "entry"));
+			if (!is_approval(l, t))
+				return prov_seterr(e, PROV_FAILED, 0, "revocation: entry %" JSON_INTEGER_FORMAT
+				    " is not an approval", t);
 		} else if (str(body, "vkey") == NULL)
 			return prov_seterr(e, PROV_FAILED, 0, "revocation: needs an entry or a vkey");
 	} else if (strcmp(type, "handoff") == 0) {
@@ -963,8 +1415,9 @@ index_entry(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
 		return insert(l, "INSERT INTO parties (name, role, vkey, entry) VALUES (?, ?, ?, ?)", "sssi",
 		    str(body, "name"), str(body, "role"), str(body, "vkey"), s);
 	if (strcmp(type, "approval") == 0) {
-		json_t *d = json_object_get(body, "may_delegate_to");
-		char *dj = json_dumps(d ? d : json_array(), JSON_COMPACT);
+		json_t *d = json_object_get(body, "may_delegate_to"), *none = json_array();
+		char *dj = json_dumps(d ? d : none, JSON_COMPACT);
+		json_decref(none);
 		int rc = insert(l, "INSERT INTO approvals (entry, party, project, valid_from, valid_until, delegates) VALUES (?, ?, ?, ?, ?, ?)",
 		    "isssss", s, str(body, "party"), str(body, "project"), str(body, "from"),
 		    str(body, "until"), dj ? dj : "[]");
@@ -988,23 +1441,113 @@ index_entry(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
  * state in l (size, last time, operator) moves on only on success; the
  * caller rolls back and reloads on failure.
  */
+/*
+ * The signed message of an entry: the canonical JSON of the entry without
+ * "sig".  bytes are the canonical JSON of obj, whose seven members are
+ * sorted (author, body, key, seq, sig, time, type), so the message is
+ * bytes without the member ,"sig":"..." before "time" and "type": cut out
+ * rather than made again from a copy.  Returns -1 when bytes do not end as
+ * that says (then the caller encodes a copy).
+ */
 static int
-apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len,
+signed_message(json_t *obj, const char *bytes, size_t len, struct prov_buf *msg)
+{
+	struct prov_buf tail = PROV_BUF_INIT, sig = PROV_BUF_INIT;
+	int rc = -1;
+
+	prov_buf_addstr(&sig, ",\"sig\":");
+	prov_buf_addstr(&tail, ",\"time\":");
+	if (prov_cjson_encode(json_object_get(obj, "sig"), &sig, NULL) == PROV_OK &&
+	    prov_cjson_encode(json_object_get(obj, "time"), &tail, NULL) == PROV_OK) {
+		prov_buf_addstr(&tail, ",\"type\":");
+		if (prov_cjson_encode(json_object_get(obj, "type"), &tail, NULL) == PROV_OK) {
+			prov_buf_addch(&tail, '}');
+			if (len >= sig.len + tail.len &&
+			    memcmp(bytes + len - tail.len, tail.buf, tail.len) == 0 &&
+			    memcmp(bytes + len - tail.len - sig.len, sig.buf, sig.len) == 0) {
+				prov_buf_add(msg, bytes, len - tail.len - sig.len);
+				prov_buf_add(msg, tail.buf, tail.len);
+				rc = 0;
+			}
+		}
+	}
+	prov_buf_release(&tail);
+	prov_buf_release(&sig);
+	return rc;
+}
+
+/* Does sig (base64) verify with k over the canonical JSON of obj (whose
+ * canonical bytes are bytes) without "sig"?  Needs no ledger state. */
+static int
+signature_ok(struct prov_key *k, json_t *obj, const char *bytes, size_t len, const char *sig)
+{
+	struct prov_buf msg = PROV_BUF_INIT, sigbytes = PROV_BUF_INIT;
+	int ok = 1;
+
+	if (signed_message(obj, bytes, len, &msg) != 0) {
+		json_t *unsigned_obj = json_deep_copy(obj);
+		json_object_del(unsigned_obj, "sig");
+		prov_buf_reset(&msg);
+		ok = prov_cjson_encode(unsigned_obj, &msg, NULL) == PROV_OK;
+		json_decref(unsigned_obj);
+	}
+	ok = ok && prov_base64_decode(sig, strlen(sig), &sigbytes) == 0 &&
+	    sigbytes.len == PROV_SIG_LEN &&
+	    prov_verify(k, msg.buf, msg.len, (unsigned char *)sigbytes.buf) == PROV_OK;
+	prov_buf_release(&msg);
+	prov_buf_release(&sigbytes);
+	return ok;
+}
+
+/* The members every entry has (apply_entry's first checks). */
+static int
+entry_shape_ok(json_t *obj)
+{
+	return str(obj, "type") && str(obj, "author") && str(obj, "key") && str(obj, "sig") &&
+	    json_is_object(json_object_get(obj, "body")) && json_object_size(obj) == 7;
+}
+
+void
+prov_ledger_precheck(struct prov_keycache *c, const char *bytes, size_t len,
+    struct prov_ledger_pre *p)
+{
+	struct prov_key *k;
+
+	p->obj = NULL;
+	p->sig = -1;
+	prov_err_clear(&p->err);
+	prov_merkle_leaf_hash(bytes, len, p->leaf);
+	if ((p->rc = prov_cjson_check(bytes, len, &p->obj, &p->err)) != PROV_OK)
+		return;
+	if (!json_is_object(p->obj) || !entry_shape_ok(p->obj) ||
+	    prov_keycache_get(c, str(p->obj, "key"), &k, NULL) != PROV_OK)
+		return;
+	p->sig = signature_ok(k, p->obj, bytes, len, str(p->obj, "sig"));
+}
+
+void
+prov_ledger_pre_release(struct prov_ledger_pre *p)
+{
+	json_decref(p->obj);
+	p->obj = NULL;
+}
+
+/* presig: the signature's verdict when already known (1, 0), else -1. */
+static int
+apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len, int presig,
     struct prov_err *e)
 {
 	const char *type = str(obj, "type"), *time = str(obj, "time"), *author = str(obj, "author");
 	const char *vkey = str(obj, "key"), *sig = str(obj, "sig");
-	json_t *body = json_object_get(obj, "body"), *unsigned_obj;
-	struct prov_buf msg = PROV_BUF_INIT, sigbytes = PROV_BUF_INIT;
+	json_t *body = json_object_get(obj, "body");
 	char name[256], role[32], date[11];
-	struct prov_key k;
+	struct prov_key *k;
 	int rc;
 
 	if (json_integer_value(json_object_get(obj, "seq")) != (json_int_t)l->size ||
 	    !json_is_integer(json_object_get(obj, "seq")))
 		return prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": wrong sequence number", l->size);
-	if (type == NULL || author == NULL || vkey == NULL || sig == NULL || !json_is_object(body) ||
-	    json_object_size(obj) != 7)
+	if (!entry_shape_ok(obj))
 		return prov_seterr(e, PROV_FAILED, 0,
 		    "entry %" PRIu64 ": needs exactly seq, time, type, author, key, body, sig", l->size);
 	if (!valid_time(time) || strcmp(time, l->last_time) < 0)
@@ -1012,29 +1555,22 @@ apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len,
 		    l->size, time ? time : "(none)", l->last_time);
 	memcpy(date, time, 10);
 	date[10] = '\0';
-	prov_key_init(&k);
-	if ((rc = prov_vkey_parse(&k, vkey, strlen(vkey), e)) != PROV_OK)
-		goto out;
-	unsigned_obj = json_deep_copy(obj);
-	json_object_del(unsigned_obj, "sig");
-	rc = prov_cjson_encode(unsigned_obj, &msg, e);
-	json_decref(unsigned_obj);
-	if (rc != PROV_OK)
-		goto out;
-	if (prov_base64_decode(sig, strlen(sig), &sigbytes) != 0 || sigbytes.len != PROV_SIG_LEN ||
-	    prov_verify(&k, msg.buf, msg.len, (unsigned char *)sigbytes.buf) != PROV_OK) {
-		rc = prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": bad signature by %s", l->size, author);
-		goto out;
-	}
+	/* The key text's parse is cached: one per key, not per entry. */
+	if ((rc = prov_keycache_get(&l->keys, vkey, &k, e)) != PROV_OK)
+		return rc;
+	if (presig < 0)
+		presig = signature_ok(k, obj, bytes, len, sig);
+	if (!presig)
+		return prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": bad signature by %s", l->size, author);
 	if (strcmp(type, "init") == 0) {
 		if (l->size != 0 || str(body, "origin") == NULL || str(body, "operator") == NULL ||
-		    strcmp(str(body, "operator"), vkey) != 0 || strcmp(author, k.name) != 0) {
+		    strcmp(str(body, "operator"), vkey) != 0 || strcmp(author, k->name) != 0) {
 			rc = prov_seterr(e, PROV_FAILED, 0,
 			    "entry %" PRIu64 ": init must be entry 0, signed by the operator it names", l->size);
 			goto out;
 		}
 		copy_str(l->operator_vkey, sizeof(l->operator_vkey), vkey);
-		copy_str(l->operator_name, sizeof(l->operator_name), k.name);
+		copy_str(l->operator_name, sizeof(l->operator_name), k->name);
 		copy_str(l->origin, sizeof(l->origin), str(body, "origin"));
 		copy_str(role, sizeof(role), "operator");
 	} else if (l->size == 0) {
@@ -1042,7 +1578,7 @@ apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len,
 		goto out;
 	} else if (!signer_of(l, vkey, name, sizeof(name), role, sizeof(role))) {
 		rc = prov_seterr(e, PROV_FAILED, 0,
-		    "entry %" PRIu64 ": key %s is no party of this ledger, or was revoked", l->size, k.name);
+		    "entry %" PRIu64 ": key %s is no party of this ledger, or was revoked", l->size, k->name);
 		goto out;
 	} else if (strcmp(name, author) != 0) {
 		rc = prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": author %s signed with the key of %s",
@@ -1059,20 +1595,25 @@ apply_entry(struct prov_ledger *l, json_t *obj, const char *bytes, size_t len,
 			goto out;
 		}
 	}
-	if (insert(l, "INSERT INTO entries (seq, type, author, time, bytes) VALUES (?, ?, ?, ?, ?)",
-	    "isssb", (sqlite3_int64)l->size, type, author, time, bytes, len) != 0 ||
-	    index_entry(l, l->size, type, body) != 0) {
-		rc = db_err(l, e, "write");
-		goto out;
+	if (l->lean) {
+		/* Verify-only: keep what later checks need, nothing more. */
+		if (lean_index(l, l->size, type, body) != 0) {
+			rc = prov_seterr(e, PROV_FATAL, 0, "entry %" PRIu64 ": cannot index it", l->size);
+			goto out;
+		}
+	} else {
+		if (insert(l, "INSERT INTO entries (seq, type, author, time, bytes) VALUES (?, ?, ?, ?, ?)",
+		    "isssb", (sqlite3_int64)l->size, type, author, time, bytes, len) != 0 ||
+		    index_entry(l, l->size, type, body) != 0) {
+			rc = db_err(l, e, "write");
+			goto out;
+		}
+		if ((rc = add_leaf(l, bytes, len, e)) != PROV_OK)
+			goto out;
 	}
-	if ((rc = add_leaf(l, bytes, len, e)) != PROV_OK)
-		goto out;
 	l->size++;
 	copy_str(l->last_time, sizeof(l->last_time), time);
 out:
-	prov_key_release(&k);
-	prov_buf_release(&msg);
-	prov_buf_release(&sigbytes);
 	return rc;
 }
 
@@ -1086,6 +1627,8 @@ begin(struct prov_ledger *l, struct prov_err *e)
 	/* IMMEDIATE: take the write lock now, so that a second writer waits
 	 * (busy timeout) instead of failing at commit; then reread the state
 	 * another process may have moved on. */
+	if (l->lean)
+		return PROV_OK;	/* a failed check changes no state */
 	if ((rc = exec(l, "BEGIN IMMEDIATE", e)) != PROV_OK)
 		return rc;
 	if ((rc = load_state(l, e)) != PROV_OK)
@@ -1096,6 +1639,8 @@ begin(struct prov_ledger *l, struct prov_err *e)
 static int
 finish(struct prov_ledger *l, int rc, struct prov_err *e)
 {
+	if (l->lean)
+		return rc;
 	if (rc == PROV_OK && exec(l, "COMMIT", e) == PROV_OK)
 		return PROV_OK;
 	exec(l, "ROLLBACK", NULL);
@@ -1142,7 +1687,7 @@ sign_and_apply(struct prov_ledger *l, const char *type, const char *author, json
 	json_object_set_new(obj, "sig", json_string(sig64.buf));
 	prov_buf_reset(&msg);
 	if ((rc = prov_cjson_encode(obj, &msg, e)) == PROV_OK)
-		rc = apply_entry(l, obj, msg.buf, msg.len, e);
+		rc = apply_entry(l, obj, msg.buf, msg.len, -1, e);
 out:
 	json_decref(obj);
 	prov_buf_release(&vk);
@@ -1219,11 +1764,31 @@ prov_ledger_import(struct prov_ledger *l, const char *bytes, size_t len, struct 
 	if ((rc = begin(l, e)) != PROV_OK)
 		return rc;
 	if ((rc = prov_cjson_check(bytes, len, &obj, e)) == PROV_OK) {
-		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, e) :
+		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, -1, e) :
 		    prov_seterr(e, PROV_FAILED, 0, "an entry is a JSON object");
 		json_decref(obj);
 	} else
 		prov_err_prefix(e, "entry %" PRIu64, l->size);
+	return finish(l, rc, e);
+}
+
+int
+prov_ledger_import_pre(struct prov_ledger *l, const char *bytes, size_t len,
+    const struct prov_ledger_pre *p, struct prov_err *e)
+{
+	int rc;
+
+	if ((rc = begin(l, e)) != PROV_OK)
+		return rc;
+	if (p->rc != PROV_OK) {
+		rc = p->rc;
+		if (e) {
+			*e = p->err;
+			prov_err_prefix(e, "entry %" PRIu64, l->size);
+		}
+	} else
+		rc = json_is_object(p->obj) ? apply_entry(l, p->obj, bytes, len, p->sig, e) :
+		    prov_seterr(e, PROV_FAILED, 0, "an entry is a JSON object");
 	return finish(l, rc, e);
 }
 
@@ -1244,7 +1809,7 @@ prov_ledger_import_all(struct prov_ledger *l,
 			prov_err_prefix(e, "entry %" PRIu64, l->size);
 			break;
 		}
-		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, e) :
+		rc = json_is_object(obj) ? apply_entry(l, obj, bytes, len, -1, e) :
 		    prov_seterr(e, PROV_FAILED, 0, "entry %" PRIu64 ": not a JSON object", l->size);
 		json_decref(obj);
 	}

@@ -1178,13 +1178,17 @@ PROV_API int prov_manifest_root(const json_t *artifacts, unsigned char out[PROV_
  */
 
 /*
- * An audit of a ledger from its entries alone: every entry is replayed into
- * a private in-memory ledger (so every check of an append is made again:
- * canonical form, sequence, time, signature, authority, coverage, manifest
- * roots), the Merkle tree is recomputed from the entries' bytes and
+ * An audit of a ledger from its entries alone: every entry is replayed
+ * through every check of an append (canonical form, sequence, time,
+ * signature, authority, coverage, manifest roots) against a verify-only
+ * state in memory that keeps what those checks need (parties, keys,
+ * revocations, approvals, handoff roots) rather than a copy of the
+ * entries; the Merkle tree is recomputed from the entries' bytes and
  * compared with the stored tree and every stored checkpoint, and, when
  * given, a checkpoint saved earlier is proven to be extended by today's
- * entries.  Findings are reported through report(), one line each, naming
+ * entries.  Entries are streamed in batches; signatures are verified on
+ * every CPU, the findings still come in entry order.  Findings are reported
+ * through report() (called on the caller's thread), one line each, naming
  * the entry or checkpoint.
  */
 struct prov_audit_opts {
@@ -1205,9 +1209,14 @@ struct prov_audit_result {
 	char latest_checkpoint[1024];	/* the newest verified checkpoint note, for cosigning */
 };
 /* Audits a ledger file (l, opened read-only) or, with l NULL, the export
- * lines in export/export_len.  Returns PROV_OK when nothing was found,
- * PROV_FAILED when findings were reported, PROV_FATAL when the audit could
- * not be made. */
+ * read line by line from export (borrowed; read to its end; a regular file
+ * is also read again with pread() for a receipt whose manifest differs from
+ * its handoff's).  Returns PROV_OK when nothing was found, PROV_FAILED when
+ * findings were reported, PROV_FATAL when the audit could not be made.
+ * Memory: the recomputed tree (64 to 128 bytes per entry) and the state
+ * the checks keep (about 50 to 100 bytes per handoff), plus two batches of
+ * entries being checked.  Runs one worker thread per CPU (at most 8);
+ * report() is called on the caller's thread, in entry order. */
 /*
  * Files against a manifest, as hashdeep's audit mode and beyond it.  Each
  * record (prov-fp's layout) on disk is judged against the manifest's:
@@ -1275,9 +1284,8 @@ PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk, in
  * not one. */
 PROV_API int prov_pdq_hex_distance(const char *a, const char *b);
 
-PROV_API int prov_audit_ledger(struct prov_ledger *l, const char *export_text,
-    size_t export_len, const struct prov_audit_opts *opts, struct prov_audit_result *res,
-    struct prov_err *e);
+PROV_API int prov_audit_ledger(struct prov_ledger *l, FILE *export,
+    const struct prov_audit_opts *opts, struct prov_audit_result *res, struct prov_err *e);
 
 /* (end of audit) */
 

@@ -202,8 +202,8 @@ fp_operand(const char *path, struct disk *d)
 
 /* The handoff's manifest against the records on disk. */
 static int
-audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, uint64_t id,
-    const char *records_path, char **paths, int npaths)
+audit_files(struct prov_ledger *l, FILE *export, uint64_t id, const char *records_path,
+    char **paths, int npaths)
 {
 	struct prov_buf bytes = PROV_BUF_INIT;
 	struct prov_compare_counts c;
@@ -212,7 +212,7 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 	struct disk disk = { json_array(), NULL, 0, 0, 0 };
 	json_t *entry, *manifest;
 	char *text, *line, *save = NULL;
-	size_t len, pos = 0, n = 0;
+	size_t len, n = 0;
 	int rc;
 
 	if (l != NULL) {
@@ -220,15 +220,15 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 			errx(2, "%s", e.msg);
 	} else {
 		/* line id of the export */
-		while (pos < export_len && n < id) {
-			const char *nl = memchr(export_text + pos, '\n', export_len - pos);
-			if (nl == NULL)
-				break;
-			pos = (size_t)(nl - export_text) + 1;
-			n++;
-		}
-		const char *nl = memchr(export_text + pos, '\n', export_len - pos);
-		prov_buf_add(&bytes, export_text + pos, nl ? (size_t)(nl - export_text) - pos : export_len - pos);
+		char *buf = NULL;
+		size_t cap = 0;
+		ssize_t got;
+		rewind(export);
+		while ((got = getline(&buf, &cap, export)) > 0 && n++ < id)
+			continue;
+		if (got > 0)
+			prov_buf_add(&bytes, buf, buf[got - 1] == '\n' ? (size_t)got - 1 : (size_t)got);
+		free(buf);
 	}
 	entry = json_loadb(bytes.buf, bytes.len, 0, NULL);
 	manifest = json_object_get(json_object_get(json_object_get(entry, "body"), "manifest"), "artifacts");
@@ -328,8 +328,8 @@ main(int argc, char **argv)
 	struct prov_ledger *l = NULL;
 	struct prov_buf root = PROV_BUF_INIT;
 	struct prov_err e;
-	char *export_text = NULL, *saved_text = NULL;
-	size_t export_len = 0;
+	char *saved_text = NULL;
+	FILE *export = NULL;
 	int64_t handoff = -1;
 	int ch, rc, files_rc = PROV_OK;
 
@@ -387,11 +387,24 @@ main(int argc, char **argv)
 		o.saved_checkpoint = saved_text;
 	}
 	o.report = report;
-	if (export_path)
-		export_text = slurp(export_path, &export_len);
-	else if (prov_ledger_open(&l, ledger, PROV_LEDGER_READONLY, &e) != PROV_OK)
+	if (export_path && strcmp(export_path, "-") == 0) {
+		/* Kept in a temporary file: read again for --handoff. */
+		char chunk[65536];
+		size_t n;
+		if ((export = tmpfile()) == NULL)
+			err(2, "a temporary file");
+		while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+			if (fwrite(chunk, 1, n, export) != n)
+				err(2, "a temporary file");
+		if (ferror(stdin) || fflush(export) != 0)
+			err(2, "stdin");
+		rewind(export);
+	} else if (export_path) {
+		if ((export = fopen(export_path, "rb")) == NULL)
+			err(2, "%s", export_path);
+	} else if (prov_ledger_open(&l, ledger, PROV_LEDGER_READONLY, &e) != PROV_OK)
 		errx(2, "%s", e.msg);
-	rc = prov_audit_ledger(l, export_text, export_len, &o, &res, &e);
+	rc = prov_audit_ledger(l, export, &o, &res, &e);
 	if (rc == PROV_FATAL)
 		errx(2, "%s", e.msg);
 	prov_base64_encode(res.root, sizeof(res.root), &root);
@@ -409,11 +422,12 @@ main(int argc, char **argv)
 	if (rc == PROV_OK && cosign_key)
 		cosign(cosign_key, out, res.latest_checkpoint);
 	if (handoff >= 0)
-		files_rc = audit_files(l, export_text, export_len, (uint64_t)handoff, records,
-		    argv + optind, argc - optind);
+		files_rc = audit_files(l, export, (uint64_t)handoff, records, argv + optind,
+		    argc - optind);
 	flush_or_die();
 	prov_buf_release(&root);
-	free(export_text);
+	if (export)
+		fclose(export);
 	free(saved_text);
 	prov_ledger_close(l);
 	if (o.operator_key)
