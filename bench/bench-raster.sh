@@ -115,5 +115,18 @@ for v in png tif jpg; do
 		    "$(fps "$n" "$b")" "$(ratio "$a" "$b1")" "$(ratio "$b" "$b2")"
 	done
 done
+# Start-up: farm jobs call the tool once per frame.  CPU milliseconds per
+# call of a run that does nothing else, and per call on one JPEG frame.
+per_call() {
+	r=$(best "i=0; while [ \$i -lt 10 ]; do $1; i=\$((i + 1)); done")
+	awk "BEGIN { printf \"%7.1f ms\", $(cpu "$r") * 100 }"
+}
+one=$(ls f8.*.jpg | head -n 1)
+if [ -x "$PROV_BIN/prov-fp" ]; then
+	printf 'start-up, CPU per call: prov-fp --version %s, prov-fp --json (1 JPEG) %s,\n' \
+	    "$(per_call "$PROV_BIN/prov-fp --version")" "$(per_call "$PROV_BIN/prov-fp --json $one")"
+	printf '                        oiiotool --version %s, oiiotool --hash (1 JPEG) %s\n' \
+	    "$(per_call "oiiotool --version")" "$(per_call "oiiotool --hash $one")"
+fi
 echo "(ratio: time against the bare decode; 1 core = CPU seconds, -j2 = wall seconds;"
 echo " load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -1,12 +1,17 @@
 /*
  * compare.c: files on disk against a handoff's manifest (see prov.h).
  *
- * Two passes: first every disk record finds the manifest record of the
- * same name; then the records left over on both sides are paired by
- * content (bytes, then pixels, then perceptual hash), which finds moved and
- * re-encoded files.  Names, digests and pixel hashes are looked up in
- * hash indexes of the manifest; only the perceptual pairing of a file
- * left over is a linear scan.
+ * First the records that are not files to judge are set aside: archives
+ * whose members are judged in their place, links and special files, and
+ * records that could not be read (error lines).  Then every disk record
+ * looks for the manifest record of the same name, in passes from the
+ * strictest spelling of the name to the loosest (see name_key()), so that
+ * a delivery zipped with or without its top folder still meets its
+ * manifest by name.  Then the records left over on both sides are paired
+ * by content (bytes, then pixels, then perceptual hash), which finds moved
+ * and re-encoded files.  Names, digests and pixel hashes are looked up in
+ * hash indexes of the manifest, perceptual hashes in a multi-index
+ * (struct prov_pdqidx) of the manifest's PDQ hashes.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +35,42 @@ prov_pdq_hex_distance(const char *a, const char *b)
 	return d;
 }
 
+void
+prov_compare_opts_default(struct prov_compare_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pdq_max = PROV_PDQ_MATCH;
+}
+
 static const char *
 get(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
-/* The record's name in NFC (malloc'd); names that are not UTF-8 are
- * compared as their bytes (path_bytes). */
+/* s in NFC without leading "./" (malloc'd); s itself when it is not
+ * UTF-8. */
 static char *
-nfc_name(const json_t *r)
+norm(const char *s)
 {
-	const char *p = get(r, "path_bytes") ? get(r, "path_bytes") : get(r, "path");
 	utf8proc_uint8_t *n;
 
-	if (p == NULL)
-		return prov_xstrdup("");
-	if (get(r, "path_bytes") == NULL &&
-	    (n = utf8proc_NFC((const utf8proc_uint8_t *)p)) != NULL)
+	while (s[0] == '.' && s[1] == '/')
+		for (s += 2; *s == '/'; s++)
+			;
+	if ((n = utf8proc_NFC((const utf8proc_uint8_t *)s)) != NULL)
 		return (char *)n;
-	return prov_xstrdup(p);
+	return prov_xstrdup(s);
+}
+
+/* The record's whole name, normalised; names that are not UTF-8 are
+ * compared as their bytes (path_bytes). */
+static char *
+full_name(const json_t *r)
+{
+	if (get(r, "path_bytes"))
+		return prov_xstrdup(get(r, "path_bytes"));
+	return norm(get(r, "path") ? get(r, "path") : "");
 }
 
 static int
@@ -105,116 +126,398 @@ index_take(const json_t *idx, const char *key, const char *used)
 	return -1;
 }
 
+/* s without its first path component, or NULL when it has one only. */
+static const char *
+drop_first(const char *s)
+{
+	const char *sl = s ? strchr(s, '/') : NULL;
+
+	return sl && sl[1] ? sl + 1 : NULL;
+}
+
+enum { UNPAIRED = -1, SET_ASIDE = -2, FAILED_READ = -3 };
+#define NPASSES 5
+
+struct cmp {
+	const json_t *manifest, *disk;
+	const struct prov_compare_opts *o;
+	size_t nm, nd;
+	long *pair;		/* manifest index, or one of the values above */
+	const char **status;
+	int *dist;
+	char *used, *by_content;
+	json_t *byname, *bytail, *bysha, *bypix;
+	struct prov_pdqidx *pdq;	/* the manifest's PDQ hashes, or NULL */
+	long *item_rec;		/* item -> manifest index */
+};
+
+/*
+ * The name of disk record i that pass p looks up, and in which index
+ * (malloc'd, or NULL when the pass has none for it):
+ *   0  its whole path (deliv/a.exr on disk for deliv/a.exr in the manifest)
+ *   1  its name inside the operand: below the directory given, or inside
+ *      the innermost archive (a.zip!/deliv/a.exr is deliv/a.exr)
+ *   2  that name against the manifest's names without the top folder they
+ *      all share (a.zip!/a.exr, or a.exr under /mnt/in/deliv, for
+ *      deliv/a.exr)
+ *   3, 4  for archive members, 1 and 2 without the member's own first
+ *      folder (a.zip!/delivery_v2/a.exr for deliv/a.exr)
+ */
+static char *
+name_key(const struct cmp *c, size_t i, int p, const json_t **idx)
+{
+	const json_t *d = json_array_get(c->disk, i);
+	const char *path = get(d, "path"), *in, *bang, *s;
+	size_t root = c->o->root_len ? c->o->root_len[i] : 0;
+	int member = json_object_get(d, "member") != NULL;
+
+	*idx = p == 0 || p == 1 || p == 3 ? c->byname : c->bytail;
+	if (p == 0)
+		return full_name(d);
+	if (path == NULL || get(d, "path_bytes") || (p >= 3 && !member))
+		return NULL;
+	if (member) {
+		for (bang = NULL, s = path; (s = strstr(s, "!/")) != NULL; s += 2)
+			bang = s;
+		in = bang ? bang + 2 : path;
+	} else
+		in = root <= strlen(path) ? path + root : path;
+	if (p >= 3 && (in = drop_first(in)) == NULL)
+		return NULL;
+	if (p == 1 && in == path)
+		return NULL;	/* the same as pass 0 */
+	return norm(in);
+}
+
+/* The verdict of disk record i against manifest record j, paired by name. */
+static void
+judge(struct cmp *c, size_t i, long j)
+{
+	const json_t *d = json_array_get(c->disk, i), *m = json_array_get(c->manifest, (size_t)j);
+
+	c->pair[i] = j;
+	c->used[j] = 1;
+	if (same_str(get(d, "sha256"), get(m, "sha256")))
+		c->status[i] = "matched";
+	else if (same_str(get(d, "pixels"), get(m, "pixels")))
+		c->status[i] = "same-pixels";
+	else if ((c->dist[i] = pdq_distance(d, m)) >= 0 && c->dist[i] <= c->o->pdq_max)
+		c->status[i] = "perceptual";
+	else
+		c->status[i] = "changed";
+}
+
+/* 1 when an archive's own record is in the manifest, by bytes or name:
+ * it is then judged as one file and its members are not. */
+static int
+archive_in_manifest(struct cmp *c, size_t i)
+{
+	const json_t *idx;
+	char *k;
+	int p, hit = index_take(c->bysha, get(json_array_get(c->disk, i), "sha256"), c->used) >= 0;
+
+	for (p = 0; !hit && p < 3; p++) {
+		k = name_key(c, i, p, &idx);
+		hit = k && index_take(idx, k, c->used) >= 0;
+		free(k);
+	}
+	return hit;
+}
+
+/* Sets aside what is not a file to judge. */
+static void
+set_aside(struct cmp *c)
+{
+	json_t *skip = json_array();	/* "a.zip!/" of archives judged whole */
+	size_t i, k;
+
+	for (i = 0; i < c->nd; i++) {
+		const json_t *d = json_array_get(c->disk, i);
+		const char *path = get(d, "path") ? get(d, "path") : "";
+
+		c->pair[i] = UNPAIRED;
+		c->dist[i] = -1;
+		for (k = 0; k < json_array_size(skip); k++) {
+			const char *pre = json_string_value(json_array_get(skip, k));
+			if (strncmp(path, pre, strlen(pre)) == 0)
+				break;
+		}
+		if (k < json_array_size(skip))
+			c->pair[i] = SET_ASIDE;
+		else if (json_object_get(d, "archive") != NULL) {
+			if (archive_in_manifest(c, i)) {
+				struct prov_buf pre = PROV_BUF_INIT;
+				prov_buf_addf(&pre, "%s!/", path);
+				json_array_append_new(skip, json_string(pre.buf));
+				prov_buf_release(&pre);
+			} else
+				c->pair[i] = get(d, "error") ? FAILED_READ : SET_ASIDE;
+		} else if (get(d, "sha256") == NULL)
+			c->pair[i] = get(d, "error") ? FAILED_READ : SET_ASIDE;
+		else if (same_str(get(d, "kind"), "hardlink") || same_str(get(d, "kind"), "symlink"))
+			c->pair[i] = SET_ASIDE;
+	}
+	json_decref(skip);
+}
+
+/* The manifest's indexes; bytail only when every name has a first folder
+ * and it is the same for all. */
+static void
+index_manifest(struct cmp *c)
+{
+	char *top = NULL;
+	int shared = c->nm > 0;
+	size_t j;
+
+	c->byname = json_object();
+	c->bytail = json_object();
+	c->bysha = json_object();
+	c->bypix = json_object();
+	for (j = 0; j < c->nm; j++) {
+		const json_t *m = json_array_get(c->manifest, j);
+		char *name = full_name(m);
+		const char *sl = strchr(name, '/');
+
+		index_add(c->byname, name, j);
+		index_add(c->bysha, get(m, "sha256"), j);
+		index_add(c->bypix, get(m, "pixels"), j);
+		if (get(m, "path_bytes") || sl == NULL || sl[1] == '\0')
+			shared = 0;
+		else if (top == NULL) {
+			top = prov_xstrdup(name);
+			top[sl - name + 1] = '\0';
+		}
+		else if (strncmp(name, top, strlen(top)) != 0)
+			shared = 0;
+		free(name);
+	}
+	for (j = 0; shared && j < c->nm; j++) {
+		char *name = full_name(json_array_get(c->manifest, j));
+		index_add(c->bytail, name + strlen(top), j);
+		free(name);
+	}
+	free(top);
+}
+
+/* The manifest's top-level PDQ hashes ("pdq", "pdq_trimmed") in an index. */
+static void
+index_pdq(struct cmp *c)
+{
+	static const char *const keys[] = { "pdq", "pdq_trimmed" };
+	struct prov_pdqidx_item *items = prov_xcalloc(2 * c->nm + 1, sizeof(*items));
+	size_t j, n = 0;
+	int k;
+
+	c->item_rec = prov_xcalloc(2 * c->nm + 1, sizeof(long));
+	for (j = 0; j < c->nm; j++)
+		for (k = 0; k < 2; k++) {
+			const char *h = get(json_object_get(json_array_get(c->manifest, j), keys[k]),
+			    "hash");
+			if (h == NULL || strlen(h) != 64 || prov_unhex(h, items[n].hash, 32) != 0)
+				continue;
+			items[n].id = j;
+			c->item_rec[n++] = (long)j;
+		}
+	if (n == 0 || prov_pdqidx_new(&c->pdq, NULL) != PROV_OK ||
+	    prov_pdqidx_add(c->pdq, items, n, NULL) != PROV_OK ||
+	    prov_pdqidx_build(c->pdq, 1, NULL) != PROV_OK) {
+		prov_pdqidx_free(c->pdq);
+		c->pdq = NULL;
+	}
+	free(items);
+}
+
+struct nearest {
+	const struct cmp *c;
+	long best;
+	int bestd;
+};
+
+/* The nearest manifest record nothing has claimed; ties go to the first. */
+static int
+nearest_hit(void *ctx, size_t item, int distance)
+{
+	struct nearest *n = ctx;
+	long j = n->c->item_rec[item];
+
+	if (!n->c->used[j] && (distance < n->bestd || (distance == n->bestd && j < n->best))) {
+		n->bestd = distance;
+		n->best = j;
+	}
+	return 0;
+}
+
+/* Disk record i against every unclaimed manifest record's PDQ hashes. */
+static long
+nearest_pdq(struct cmp *c, size_t i, int *dist)
+{
+	static const char *const keys[] = { "pdq", "pdq_trimmed" };
+	const json_t *d = json_array_get(c->disk, i);
+	struct nearest n = { c, -1, c->o->pdq_max + 1 };
+	unsigned char q[32];
+	size_t j;
+	int k;
+
+	if (c->o->linear) {
+		for (j = 0; j < c->nm; j++) {
+			int dd;
+			if (c->used[j])
+				continue;
+			dd = pdq_distance(d, json_array_get(c->manifest, j));
+			if (dd >= 0 && dd < n.bestd) {
+				n.bestd = dd;
+				n.best = (long)j;
+			}
+		}
+	} else if (c->pdq != NULL)
+		for (k = 0; k < 2; k++) {
+			const char *h = get(json_object_get(d, keys[k]), "hash");
+			if (h && strlen(h) == 64 && prov_unhex(h, q, 32) == 0)
+				prov_pdqidx_search(c->pdq, q, c->o->pdq_max, nearest_hit, &n);
+		}
+	*dist = n.bestd;
+	return n.best;
+}
+
+/* Pairs by content what no name paired: the same bytes, the same pixels,
+ * then the nearest perceptual hash. */
+static void
+pair_by_content(struct cmp *c)
+{
+	size_t i;
+
+	if (!c->o->linear)
+		index_pdq(c);
+	for (i = 0; i < c->nd; i++) {
+		const json_t *d = json_array_get(c->disk, i);
+		long best;
+		int bestd;
+
+		if (c->pair[i] != UNPAIRED)
+			continue;
+		c->status[i] = "new";
+		if ((best = index_take(c->bysha, get(d, "sha256"), c->used)) >= 0)
+			c->status[i] = "moved";
+		else if ((best = index_take(c->bypix, get(d, "pixels"), c->used)) >= 0)
+			c->status[i] = "same-pixels";
+		else if ((json_object_get(d, "pdq") || json_object_get(d, "pdq_trimmed")) &&
+		    (best = nearest_pdq(c, i, &bestd)) >= 0) {
+			c->status[i] = "perceptual";
+			c->dist[i] = bestd;
+		}
+		if (best >= 0) {
+			c->used[best] = 1;
+			c->pair[i] = best;
+			c->by_content[i] = 1;
+		}
+	}
+}
+
 int
-prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
+prov_compare_files(const json_t *manifest, const json_t *disk,
+    const struct prov_compare_opts *opts,
     void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
     struct prov_compare_counts *counts)
 {
-	size_t nm = json_array_size(manifest), nd = json_array_size(disk), i, j;
-	long *pair = prov_xcalloc(nd ? nd : 1, sizeof(long));	/* manifest index or -1 */
-	const char **status = prov_xcalloc(nd ? nd : 1, sizeof(char *));
-	int *dist = prov_xcalloc(nd ? nd : 1, sizeof(int));
-	char *used = prov_xcalloc(nm ? nm : 1, 1);
-	json_t *byname = json_object(), *bysha = json_object(), *bypix = json_object();
-	struct prov_compare_counts c;
+	struct prov_compare_opts defaults;
+	struct prov_compare_counts n;
 	struct prov_compare_line line;
+	struct cmp c;
+	size_t i, j;
+	int p;
 
-	if (pdq_max < 0)
-		pdq_max = PROV_PDQ_MATCH;
+	if (opts == NULL) {
+		prov_compare_opts_default(&defaults);
+		opts = &defaults;
+	}
 	memset(&c, 0, sizeof(c));
-	for (j = 0; j < nm; j++) {
-		const json_t *m = json_array_get(manifest, j);
-		char *name = nfc_name(m);
-		index_add(byname, name, j);
-		index_add(bysha, get(m, "sha256"), j);
-		index_add(bypix, get(m, "pixels"), j);
-		free(name);
-	}
-	/* Pass 1: by name. */
-	for (i = 0; i < nd; i++) {
-		const json_t *d = json_array_get(disk, i), *m;
-		char *name = nfc_name(d);
-		pair[i] = index_take(byname, name, used);
-		dist[i] = -1;
-		free(name);
-		if (pair[i] < 0)
-			continue;
-		m = json_array_get(manifest, (size_t)pair[i]);
-		used[pair[i]] = 1;
-		if (same_str(get(d, "sha256"), get(m, "sha256")))
-			status[i] = "matched";
-		else if (same_str(get(d, "pixels"), get(m, "pixels")))
-			status[i] = "same-pixels";
-		else if ((dist[i] = pdq_distance(d, m)) >= 0 && dist[i] <= pdq_max)
-			status[i] = "perceptual";
-		else
-			status[i] = "changed";
-	}
-	/* Pass 2: what is left, by content: the same bytes, the same pixels,
-	 * then the nearest perceptual hash. */
-	for (i = 0; i < nd; i++) {
-		const json_t *d = json_array_get(disk, i);
-		long best;
-		int bestd = pdq_max + 1;
-		if (pair[i] >= 0)
-			continue;
-		status[i] = "new";
-		if ((best = index_take(bysha, get(d, "sha256"), used)) >= 0)
-			status[i] = "moved";
-		else if ((best = index_take(bypix, get(d, "pixels"), used)) >= 0)
-			status[i] = "same-pixels";
-		else if (json_object_get(d, "pdq") || json_object_get(d, "pdq_trimmed")) {
-			for (j = 0; j < nm; j++) {
-				int dd;
-				if (used[j])
-					continue;
-				dd = pdq_distance(d, json_array_get(manifest, j));
-				if (dd >= 0 && dd < bestd) {
-					bestd = dd;
-					best = (long)j;
-					status[i] = "perceptual";
-					dist[i] = dd;
-				}
-			}
+	c.manifest = manifest;
+	c.disk = disk;
+	c.o = opts;
+	c.nm = json_array_size(manifest);
+	c.nd = json_array_size(disk);
+	c.pair = prov_xcalloc(c.nd + 1, sizeof(long));
+	c.status = prov_xcalloc(c.nd + 1, sizeof(char *));
+	c.dist = prov_xcalloc(c.nd + 1, sizeof(int));
+	c.by_content = prov_xcalloc(c.nd + 1, 1);
+	c.used = prov_xcalloc(c.nm + 1, 1);
+	memset(&n, 0, sizeof(n));
+	index_manifest(&c);
+	set_aside(&c);
+	for (p = 0; p < NPASSES; p++)
+		for (i = 0; i < c.nd; i++) {
+			const json_t *idx;
+			char *k;
+			long jj;
+			if (c.pair[i] != UNPAIRED || (k = name_key(&c, i, p, &idx)) == NULL)
+				continue;
+			if ((jj = index_take(idx, k, c.used)) >= 0)
+				judge(&c, i, jj);
+			free(k);
 		}
-		if (best >= 0) {
-			used[best] = 1;
-			pair[i] = best;
-		}
-	}
-	for (i = 0; i < nd; i++) {
-		line.status = status[i];
+	pair_by_content(&c);
+	for (i = 0; i < c.nd; i++) {
+		if (c.pair[i] == SET_ASIDE)
+			continue;
+		memset(&line, 0, sizeof(line));
 		line.disk = json_array_get(disk, i);
-		line.manifest = pair[i] >= 0 ? json_array_get(manifest, (size_t)pair[i]) : NULL;
-		line.distance = strcmp(status[i], "perceptual") == 0 ? dist[i] : -1;
-		if (strcmp(status[i], "matched") == 0) c.matched++;
-		else if (strcmp(status[i], "changed") == 0) c.changed++;
-		else if (strcmp(status[i], "same-pixels") == 0) c.same_pixels++;
-		else if (strcmp(status[i], "perceptual") == 0) c.perceptual++;
-		else if (strcmp(status[i], "moved") == 0) c.moved++;
-		else c.added++;
+		line.distance = -1;
+		if (c.pair[i] == FAILED_READ) {
+			line.status = "error";
+			n.errors++;
+		} else {
+			line.status = c.status[i];
+			line.manifest = c.pair[i] >= 0 ? json_array_get(manifest, (size_t)c.pair[i]) : NULL;
+			line.by_content = c.by_content[i];
+			if (strcmp(c.status[i], "perceptual") == 0)
+				line.distance = c.dist[i];
+			if (strcmp(c.status[i], "matched") == 0) n.matched++;
+			else if (strcmp(c.status[i], "changed") == 0) n.changed++;
+			else if (strcmp(c.status[i], "same-pixels") == 0) n.same_pixels++;
+			else if (strcmp(c.status[i], "perceptual") == 0) n.perceptual++;
+			else if (strcmp(c.status[i], "moved") == 0) n.moved++;
+			else n.added++;
+		}
 		if (fn)
 			fn(ctx, &line);
 	}
-	for (j = 0; j < nm; j++) {
-		if (used[j])
+	for (j = 0; j < c.nm; j++) {
+		if (c.used[j])
 			continue;
-		c.missing++;
+		n.missing++;
+		memset(&line, 0, sizeof(line));
 		line.status = "missing";
-		line.disk = NULL;
 		line.manifest = json_array_get(manifest, j);
 		line.distance = -1;
 		if (fn)
 			fn(ctx, &line);
 	}
-	json_decref(byname);
-	json_decref(bysha);
-	json_decref(bypix);
-	free(pair);
-	free(status);
-	free(dist);
-	free(used);
+	json_decref(c.byname);
+	json_decref(c.bytail);
+	json_decref(c.bysha);
+	json_decref(c.bypix);
+	prov_pdqidx_free(c.pdq);
+	free(c.item_rec);
+	free(c.pair);
+	free(c.status);
+	free(c.dist);
+	free(c.by_content);
+	free(c.used);
 	if (counts)
-		*counts = c;
-	return c.matched == nd && c.missing == 0 ? PROV_OK : PROV_FAILED;
+		*counts = n;
+	return n.changed + n.same_pixels + n.perceptual + n.moved + n.added + n.missing +
+	    n.errors == 0 ? PROV_OK : PROV_FAILED;
+}
+
+int
+prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
+    void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
+    struct prov_compare_counts *counts)
+{
+	struct prov_compare_opts o;
+
+	prov_compare_opts_default(&o);
+	if (pdq_max >= 0)
+		o.pdq_max = pdq_max;
+	return prov_compare_files(manifest, disk, &o, fn, ctx, counts);
 }

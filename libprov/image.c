@@ -14,11 +14,18 @@
  * a buffer is zeroed when handed out again, as calloc would.  The cache is
  * freed when its thread exits, or by prov_image_planes_release().  Nothing
  * is shared between threads and no malloc setting is changed.
+ *
+ * A new plane of at least PLANE_HUGE bytes is allocated on a 2 MiB
+ * boundary, its size rounded up to 2 MiB, and advised as a transparent
+ * huge page candidate (madvise: a hint, ignored where unsupported): its
+ * first touch then faults a few 2 MiB pages instead of 512 pages per
+ * 2 MiB, which is most of the first frame's cost in a one-frame run.
  */
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "prov.h"
 #include "banned.h"
@@ -26,6 +33,8 @@
 #define PLANE_MIN ((size_t)256 << 10)
 #define PLANE_SLOTS 8
 #define PLANE_BYTES ((size_t)256 << 20)
+#define PLANE_HUGE ((size_t)1 << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
 
 struct plane_cache {
 	unsigned n;			/* buffers held, oldest first */
@@ -139,6 +148,16 @@ plane_get(size_t n)
 		if (best != PLANE_SLOTS) {
 			p = pc->buf[best];
 			plane_drop(pc, best);
+			return memset(p, 0, n);
+		}
+	}
+	if (n >= PLANE_HUGE && n <= SIZE_MAX - HUGE_PAGE) {
+		size_t size = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+
+		if ((p = aligned_alloc(HUGE_PAGE, size)) != NULL) {
+#ifdef MADV_HUGEPAGE
+			(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
 			return memset(p, 0, n);
 		}
 	}

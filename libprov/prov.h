@@ -440,15 +440,16 @@ PROV_API const char *prov_sample_name(enum prov_sample type);
 /*
  * Raster format modules (libprov/fp_{png,tiff,jpeg,webp}.c).  Each
  * decodes the whole blob into struct prov_image (samples as stored: u8/u16
- * PNG, every TIFF integer width and float, u8 JPEG), adds one entry to
- * "images" per image (TIFF: per page) and "meta" with the fields named as
- * the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
+ * PNG, every TIFF integer width (64-bit as u64/i64) and float, u8 JPEG),
+ * adds one entry to "images" per image (TIFF: per page) and "meta" with the
+ * fields named as the format names them (PNG text keywords, "tIME"; TIFF/EXIF tag names:
  * "Artist", "HostComputer", "Software", "DateTime", "DocumentName",
  * "ImageDescription", "Copyright", "Make", "Model", "DateTimeOriginal",
  * "OffsetTime", "XMP"; JPEG "COM" and the EXIF names).  Text that is not
  * valid UTF-8 is read as Latin-1.  opts->limits.max_pixels is checked
  * before any pixel allocation.  Reentrant: libraries' errors are caught per
- * decoder, nothing is printed, no global state.
+ * decoder, nothing is printed; the only state kept between calls is the
+ * calling thread's cache of image planes (prov_image_planes_release()).
  */
 extern const struct prov_format prov_format_png;
 extern const struct prov_format prov_format_tiff;
@@ -1214,6 +1215,22 @@ struct prov_audit_result {
  * (the same bytes under another name), "new"; and each manifest record
  * nothing matched is "missing".  Names are compared after Unicode NFC
  * normalisation, so NFC and NFD spellings of a name are one name.
+ *
+ * Names meet in passes, each over every record still unpaired: the whole
+ * path; the name inside its operand (below the directory given, see
+ * root_len, or inside the innermost archive: "d.zip!/deliv/a.exr" is
+ * "deliv/a.exr"); that name against the manifest's names without the top
+ * folder all of them share ("a.exr" for "deliv/a.exr"); and, for archive
+ * members only, the last two without the member's own first folder
+ * ("d.zip!/deliv_v2/a.exr").  A leading "./" is ignored.  What is left is
+ * paired by content: bytes ("moved"), pixels, then the nearest PDQ hash.
+ *
+ * An archive's own record (one with an "archive" object) is judged as one
+ * file when its bytes or its name are in the manifest, and its members are
+ * then set aside; otherwise its members are judged and it is not.  Links
+ * and records without a sha256 are set aside, but a record with an
+ * "error" and no sha256, and an archive judged by its members that ended
+ * in error, is an "error" line.
  */
 #define PROV_PDQ_MATCH 31
 struct prov_compare_line {
@@ -1221,15 +1238,34 @@ struct prov_compare_line {
 	const json_t *disk;	/* the record on disk, NULL for "missing" */
 	const json_t *manifest;	/* the manifest record it was judged against, or NULL */
 	int distance;		/* PDQ distance for "perceptual", else -1 */
+	int by_content;		/* 1 when paired by content rather than by name */
 };
 struct prov_compare_counts {
 	uint64_t matched, changed, same_pixels, perceptual, moved, added, missing;
+	uint64_t errors;	/* "error" lines */
 };
+struct prov_compare_opts {
+	int pdq_max;		/* largest PDQ distance judged "perceptual" */
+	/* Per disk record (NULL: all 0), how many bytes of its path name the
+	 * operand it was found under: "deliv/" for deliv/a.exr when the
+	 * directory deliv was given, "/mnt/in/" for the file /mnt/in/a.exr. */
+	const size_t *root_len;
+	/* 1: perceptual pairing by a linear scan of the manifest (for
+	 * comparison); 0: through a struct prov_pdqidx of its hashes. */
+	int linear;
+};
+/* pdq_max PROV_PDQ_MATCH, root_len NULL, linear 0. */
+PROV_API void prov_compare_opts_default(struct prov_compare_opts *o);
 /* Calls fn for every judgement, disk records in their order, then the
- * missing ones in manifest order.  pdq_max is the largest PDQ distance
- * judged "perceptual" (negative: PROV_PDQ_MATCH).  Returns PROV_OK when
- * everything matched, PROV_FAILED otherwise.  Reads its arguments only;
- * thread safe. */
+ * missing ones in manifest order.  opts NULL means the defaults.  Returns
+ * PROV_OK when everything matched (no error line either), PROV_FAILED
+ * otherwise.  Reads its arguments only; thread safe. */
+PROV_API int prov_compare_files(const json_t *manifest, const json_t *disk,
+    const struct prov_compare_opts *opts,
+    void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
+    struct prov_compare_counts *counts);
+/* prov_compare_files() with the default options and pdq_max (negative:
+ * PROV_PDQ_MATCH). */
 PROV_API int prov_compare_records(const json_t *manifest, const json_t *disk, int pdq_max,
     void (*fn)(void *ctx, const struct prov_compare_line *line), void *ctx,
     struct prov_compare_counts *counts);

@@ -3,8 +3,8 @@
  *
  *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
  *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
- *              [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]
- *              [--json] [-q]
+ *              [--handoff ID [--pdq-threshold N] [-j jobs] [limits]
+ *               (--records FILE | PATH...)] [--json] [-q]
  */
 #include <err.h>
 #include <errno.h>
@@ -23,6 +23,13 @@
 #include "banned.h"
 
 static int json_out, quiet, pdq_max = -1;
+static unsigned jobs = 1;
+static struct prov_fp_opts fp_opts;	/* how PATHs are read */
+
+enum {
+	OPT_MAX_DEPTH = 256, OPT_MAX_RATIO, OPT_MAX_MEMBER, OPT_MAX_PIXELS,
+	OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL
+};
 
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
@@ -30,8 +37,10 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
 	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
-	    "                  [--handoff ID [--pdq-threshold N] (--records FILE | PATH...)]\n"
-	    "                  [--json] [-q]\n"
+	    "                  [--handoff ID [--pdq-threshold N] [-j jobs] [limits]\n"
+	    "                   (--records FILE | PATH...)] [--json] [-q]\n"
+	    "limits (for PATHs, as prov-fp): [--max-depth n] [--max-member-size size]\n"
+	    "  [--max-pixels n] [--max-ratio n] [--max-archive-memory size] [--archive-stall s]\n"
 	    "VKEY is a verifier key (name+id+key) or a file holding one.\n"
 	    "Exit status: 0 all verified, 1 something does not verify, 2 could not audit.\n");
 	exit(status);
@@ -103,8 +112,10 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 {
 	const json_t *r = line->disk ? line->disk : line->manifest;
 	const char *path = json_string_value(json_object_get(r, "path"));
-	const char *was = line->manifest && line->disk ?
+	const char *was = line->by_content ?
 	    json_string_value(json_object_get(line->manifest, "path")) : NULL;
+	const char *error = json_string_value(json_object_get(line->disk, "error"));
+	int failed = strcmp(line->status, "error") == 0;
 
 	(void)ctx;
 	if (quiet && strcmp(line->status, "matched") == 0)
@@ -112,10 +123,12 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 	if (json_out) {
 		json_t *o = json_pack("{s:s,s:s*}", "status", line->status, "path", path);
 		char *s;
-		if (was && strcmp(line->status, "matched") != 0)
+		if (was)
 			json_object_set_new(o, "manifest_path", json_string(was));
 		if (line->distance >= 0)
 			json_object_set_new(o, "pdq_distance", json_integer(line->distance));
+		if (error)
+			json_object_set_new(o, "error", json_string(error));
 		s = json_dumps(o, JSON_COMPACT);
 		printf("%s\n", s);
 		free(s);
@@ -124,13 +137,67 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 	}
 	printf("%s\t", line->status);
 	put_escaped(stdout, path ? path : "", path ? strlen(path) : 0);
-	if (was && strcmp(was, path ? path : "") != 0) {
+	if (was) {
 		fputs("\twas ", stdout);
 		put_escaped(stdout, was, strlen(was));
 	}
 	if (line->distance >= 0)
 		printf("\tpdq distance %d", line->distance);
+	if (error) {
+		fputs(failed ? "\t" : "\terror ", stdout);
+		put_escaped(stdout, error, strlen(error));
+	}
 	putchar('\n');
+}
+
+/* Records of the files under the operands, and how much of each path
+ * names its operand. */
+struct disk {
+	json_t *recs;
+	size_t *root_len, n, alloc, root;
+};
+
+static void
+disk_push(struct disk *d, json_t *r)
+{
+	if (d->n == d->alloc) {
+		d->alloc = 2 * d->alloc + 64;
+		d->root_len = prov_xrealloc(d->root_len, d->alloc * sizeof(size_t));
+	}
+	d->root_len[d->n++] = d->root;
+	json_array_append_new(d->recs, r);
+}
+
+static int
+disk_add(void *arg, const struct prov_record *rec)
+{
+	disk_push(arg, prov_record_to_json(rec));
+	return 0;
+}
+
+/* The files under path (a file, a directory or an archive), read by the
+ * prov-fp walker: members of archives, nested ones too, are records. */
+static void
+fp_operand(const char *path, struct disk *d)
+{
+	struct prov_fp_opts opts;
+	struct prov_fp *fp;
+	struct prov_err e;
+	struct stat st;
+	const char *sl = strrchr(path, '/');
+
+
+	if (stat(path, &st) != 0)
+		err(2, "%s", path);
+	if (S_ISDIR(st.st_mode))
+		d->root = strlen(path) + (path[strlen(path) - 1] != '/');
+	else
+		d->root = sl ? (size_t)(sl - path) + 1 : 0;
+	opts = fp_opts;
+	if (prov_fp_open(&fp, &opts, jobs, disk_add, d, &e) != PROV_OK ||
+	    prov_fp_add(fp, path, &e) != PROV_OK || prov_fp_finish(fp, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	prov_fp_close(fp);
 }
 
 /* The handoff's manifest against the records on disk. */
@@ -140,8 +207,10 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 {
 	struct prov_buf bytes = PROV_BUF_INIT;
 	struct prov_compare_counts c;
+	struct prov_compare_opts co;
 	struct prov_err e;
-	json_t *entry, *disk = json_array(), *manifest;
+	struct disk disk = { json_array(), NULL, 0, 0, 0 };
+	json_t *entry, *manifest;
 	char *text, *line, *save = NULL;
 	size_t len, pos = 0, n = 0;
 	int rc;
@@ -171,20 +240,26 @@ audit_files(struct prov_ledger *l, const char *export_text, size_t export_len, u
 			json_t *r = json_loads(line, 0, NULL);
 			if (!json_is_object(r))
 				errx(2, "%s: not prov-fp NDJSON", records_path);
-			json_array_append_new(disk, r);
+			disk_push(&disk, r);
 		}
 		free(text);
 	}
 	for (; npaths > 0; npaths--, paths++)
-		fp_path(*paths, disk);
-	rc = prov_compare_records(manifest, disk, pdq_max, compare_line, NULL, &c);
+		fp_operand(*paths, &disk);
+	prov_compare_opts_default(&co);
+	if (pdq_max >= 0)
+		co.pdq_max = pdq_max;
+	co.root_len = disk.root_len;
+	rc = prov_compare_files(manifest, disk.recs, &co, compare_line, NULL, &c);
 	if (!json_out)
 		fprintf(stderr, "prov-audit: handoff %" PRIu64 ": %" PRIu64 " matched, %" PRIu64
 		    " changed, %" PRIu64 " same pixels, %" PRIu64 " perceptually the same, %" PRIu64
-		    " moved, %" PRIu64 " new, %" PRIu64 " missing\n", id, c.matched, c.changed,
-		    c.same_pixels, c.perceptual, c.moved, c.added, c.missing);
+		    " moved, %" PRIu64 " new, %" PRIu64 " missing, %" PRIu64 " errors\n", id,
+		    c.matched, c.changed, c.same_pixels, c.perceptual, c.moved, c.added, c.missing,
+		    c.errors);
 	json_decref(entry);
-	json_decref(disk);
+	json_decref(disk.recs);
+	free(disk.root_len);
 	prov_buf_release(&bytes);
 	return rc;
 }
@@ -233,6 +308,13 @@ main(int argc, char **argv)
 		{ "handoff", required_argument, NULL, 'H' },
 		{ "records", required_argument, NULL, 'r' },
 		{ "pdq-threshold", required_argument, NULL, 'P' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
+		{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
+		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
+		{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY },
+		{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL },
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -253,7 +335,8 @@ main(int argc, char **argv)
 
 	sandbox_pre();
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+	prov_fp_opts_default(&fp_opts);
+	while ((ch = getopt_long(argc, argv, "hj:o:q", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C': cosign_key = optarg; break;
 		case 'E': export_path = optarg; break;
@@ -264,6 +347,7 @@ main(int argc, char **argv)
 		case 'V': printf("prov-audit %s\n", prov_version()); return 0;
 		case 'c': saved = optarg; break;
 		case 'h': usage(stdout, 0);
+		case 'j': jobs = (unsigned)parse_num(optarg, 1, 256, "-j"); break;
 		case 'k': o.operator_key = vkey_arg(optarg); break;
 		case 'o': out = optarg; break;
 		case 'q': quiet = 1; break;
@@ -272,6 +356,25 @@ main(int argc, char **argv)
 			if (o.nwitnesses == 8)
 				errx(2, "--witness: at most 8");
 			o.witnesses[o.nwitnesses++] = vkey_arg(optarg);
+			break;
+		case OPT_MAX_DEPTH:
+			fp_opts.limits.max_depth = (unsigned)parse_num(optarg, 0, 64, "--max-depth");
+			break;
+		case OPT_MAX_RATIO:
+			fp_opts.limits.max_ratio = parse_num(optarg, 1, 1000000000, "--max-ratio");
+			break;
+		case OPT_MAX_MEMBER:
+			fp_opts.limits.max_member_bytes = parse_size(optarg, "--max-member-size");
+			break;
+		case OPT_MAX_PIXELS:
+			fp_opts.limits.max_pixels = parse_num(optarg, 1, UINT64_MAX, "--max-pixels");
+			break;
+		case OPT_MAX_ARCHIVE_MEMORY:
+			fp_opts.limits.max_archive_memory = parse_size(optarg, "--max-archive-memory");
+			break;
+		case OPT_ARCHIVE_STALL:
+			fp_opts.limits.archive_stall_seconds = (unsigned)parse_num(optarg, 1, 86400,
+			    "--archive-stall");
 			break;
 		default: usage(stderr, 2);
 		}

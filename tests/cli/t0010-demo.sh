@@ -9,7 +9,7 @@ test_expect_success 'the demo runs and tells the story' '
 	DEMO_DIR=$TRASH/demo sh "$SRC_DIR/examples/demo.sh" >out 2>err &&
 	grep -q "kite -> nightowl, ep104, 4 artifacts, NOT COVERED: nightowl holds no active approval for ep104" out &&
 	grep -q "redpanda -> kite, ep104, 4 artifacts\$" out &&
-	grep -q "^prov-audit: handoff 10: 0 matched, 0 changed, 1 same pixels, 1 perceptually the same, 2 moved, 0 new, 0 missing\$" out &&
+	grep -q "^prov-audit: handoff 10: 0 matched, 0 changed, 1 same pixels, 1 perceptually the same, 2 moved, 0 new, 0 missing, 0 errors\$" out &&
 	grep -q "^perceptual	found/ep104/preview_0104.jpg	was delivery/.*_v003.0104.exr	pdq distance [0-9]*\$" out &&
 	grep -q "^same-pixels	found/ep104/shot30_0102_tiled.exr	was delivery/.*_v003.0102.exr\$" out &&
 	grep -q "^found/ep104/preview_0104.jpg: delivery/.*_v003.0104.exr (handoff 10, artifact 3, distance" out &&

@@ -45,6 +45,43 @@ DEFINE_TEST(test_image_planes_reused_and_zeroed)
 	prov_image_planes_release();	/* twice, and on an empty cache: no-op */
 }
 
+/* A 1080p plane (over 1 MiB): allocated on a huge-page boundary, zeroed,
+ * reused zeroed, and still an ordinary malloc block. */
+DEFINE_TEST(test_image_planes_large_aligned)
+{
+	struct prov_limits lim;
+	struct prov_image img;
+	struct prov_err e;
+	unsigned char *p;
+	size_t i, n = 1920 * 1080 * 2;
+	int nonzero = 0;
+
+	prov_limits_default(&lim);
+	prov_image_planes_release();
+	prov_image_init(&img);
+	img.width = 1920;
+	img.height = 1080;
+	assert_ok(prov_image_add_channel(&img, "R", PROV_SAMPLE_U16, 16, 1, 1, &lim, &e));
+	p = img.channels[0].data;
+	assert_true(((uintptr_t)p & ((2u << 20) - 1)) == 0);
+	for (i = 0; i < n; i++)
+		nonzero |= p[i];
+	assert_eq_int(nonzero, 0);
+	memset(p, 0x5a, n);
+	prov_image_release(&img);
+	img.width = 1920;
+	img.height = 1080;
+	assert_ok(prov_image_add_channel(&img, "G", PROV_SAMPLE_U16, 16, 1, 1, &lim, &e));
+	assert_true(img.channels[0].data == p);
+	for (i = 0; i < n; i++)
+		nonzero |= p[i];
+	assert_eq_int(nonzero, 0);
+	free(img.channels[0].data);
+	img.channels[0].data = NULL;
+	prov_image_release(&img);
+	prov_image_planes_release();
+}
+
 DEFINE_TEST(test_image_planes_small_or_misfit_not_reused)
 {
 	struct prov_limits lim;
