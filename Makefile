@@ -29,7 +29,7 @@ DEB_BUILD = pkg-config gcc g++ make libopenexr-dev libpng-dev libtiff-dev \
             libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev \
             libutf8proc-dev libwebp-dev
 DEB_TEST  = python3 python3-jsonschema python3-cryptography zip unzip p7zip-full libarchive-tools \
-            sqlite3 imagemagick openexr libtiff-tools libjpeg-turbo-progs jq
+            sqlite3 imagemagick openexr libtiff-tools libjpeg-turbo-progs jq graphviz
 DEB_BENCH = hashdeep b3sum openimageio-tools hyperfine
 
 PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg libutf8proc \

@@ -31,6 +31,7 @@
 
 #include "prov.h"
 #include "exr_dwa.h"
+#include "pixels.h"
 #include "banned.h"
 
 /* Decoded bytes of one part may not pass max_pixels * this (RGBA float). */
@@ -683,6 +684,194 @@ check_size(struct exr_call *st, const struct part_info *pi,
 	return PROV_OK;
 }
 
+/* ------------------------------------------------------ views and layers */
+
+/* A part's views and layers hashed beyond this many are left out. */
+#define MAX_LAYERS 256
+
+/* The string attribute name of part p, or NULL. */
+static const exr_attr_string_t *
+string_attr(exr_const_context_t ctx, int p, const char *name)
+{
+	const exr_attribute_t *a = NULL;
+
+	if (exr_get_attribute_by_name(ctx, p, name, &a) != EXR_ERR_SUCCESS || a == NULL ||
+	    a->type != EXR_ATTR_STRING || a->string == NULL || a->string->str == NULL ||
+	    a->string->length < 0)
+		return NULL;
+	return a->string;
+}
+
+static int
+same_str(const exr_attr_string_t *s, const char *p, size_t len)
+{
+	return s != NULL && s->str != NULL && s->length >= 0 &&
+	    (size_t)s->length == len && memcmp(s->str, p, len) == 0;
+}
+
+/*
+ * The view of channels "<layer>.X" (OpenEXR's viewFromChannelName()): in a
+ * part with a "view" attribute, that view; in a single-part multi-view
+ * file, the default view (the first of "multiView") for unprefixed
+ * channels, the view named by the last component of the layer when it is
+ * one of "multiView" ("left" of "left.R" and "diffuse.left.R"), else none.
+ * Returns the view's string or NULL.
+ */
+static const exr_attr_string_t *
+layer_view(exr_const_context_t ctx, int p, const char *layer)
+{
+	const exr_attribute_t *a = NULL;
+	const exr_attr_string_vector_t *mv;
+	const char *last;
+	int i;
+
+	if (string_attr(ctx, p, "view") != NULL)
+		return string_attr(ctx, p, "view");
+	if (exr_get_attribute_by_name(ctx, p, "multiView", &a) != EXR_ERR_SUCCESS ||
+	    a == NULL || a->type != EXR_ATTR_STRING_VECTOR || a->stringvector == NULL ||
+	    a->stringvector->n_strings < 1)
+		return NULL;
+	mv = a->stringvector;
+	if (*layer == '\0')
+		return &mv->strings[0];
+	last = strrchr(layer, '.');
+	last = last != NULL ? last + 1 : layer;
+	for (i = 0; i < mv->n_strings; i++)
+		if (same_str(&mv->strings[i], last, strlen(last)))
+			return &mv->strings[i];
+	return NULL;
+}
+
+/* Index of channel "<layer>.<name>" ("<name>" for layer ""), or -1. */
+static int
+layer_chan(const struct prov_image *img, const char *layer, const char *name)
+{
+	size_t ll = strlen(layer);
+	unsigned c;
+
+	for (c = 0; c < img->nchannels; c++) {
+		const struct prov_channel *ch = &img->channels[c];
+		const char *s = ch->name;
+
+		if (ll > 0 && (strncmp(s, layer, ll) != 0 || s[ll] != '.'))
+			continue;
+		if (strcmp(s + (ll > 0 ? ll + 1 : 0), name) == 0)
+			return ch->x_sampling == 1 && ch->y_sampling == 1 ? (int)c : -1;
+	}
+	return -1;
+}
+
+/* One "layers" entry: the layer, its view, the channels hashed (as
+ * prov_pdq_image() picks them: R, G, B, else Y), its hashes. */
+static int
+layer_entry(exr_const_context_t ctx, const struct part_info *pi,
+    const struct prov_image *img, const char *layer, json_t *obj, json_t *layers,
+    struct prov_err *e)
+{
+	static const char *const rgb[] = { "R", "G", "B" };
+	const exr_attr_string_t *view;
+	json_t *ent, *chans;
+	int idx[3], n = 0, i, rc;
+
+	for (i = 0; i < 3; i++)
+		if ((idx[i] = layer_chan(img, layer, rgb[i])) >= 0)
+			n++;
+	if (n < 3) {
+		if ((idx[0] = layer_chan(img, layer, "Y")) < 0)
+			return PROV_OK;
+		n = 1;
+	}
+	ent = json_object();
+	prov_json_set_name(ent, "layer", layer, strlen(layer));
+	if ((view = layer_view(ctx, pi->index, layer)) != NULL)
+		prov_json_set_name(ent, "view", view->str, (size_t)view->length);
+	chans = json_array();
+	for (i = 0; i < n; i++) {
+		const char *cn = img->channels[idx[i]].name;
+		json_t *tmp = json_object();
+
+		prov_json_set_name(tmp, "c", cn, strlen(cn));
+		json_array_append(chans, json_object_get(tmp, "c"));
+		json_decref(tmp);
+	}
+	json_object_set_new(ent, "channels", chans);
+	if (*layer == '\0') {
+		/* The image's own hashes, already computed. */
+		if (json_object_get(obj, "pdq") == NULL) {
+			json_decref(ent);
+			return PROV_OK;
+		}
+		json_object_set(ent, "pdq", json_object_get(obj, "pdq"));
+		if (json_object_get(obj, "pdq_trimmed") != NULL)
+			json_object_set(ent, "pdq_trimmed", json_object_get(obj, "pdq_trimmed"));
+		rc = PROV_OK;
+	} else if ((rc = prov_image_pdq_add(img, layer, ent, e)) == PROV_WARN) {
+		json_decref(ent);
+		return PROV_OK;
+	}
+	if (rc == PROV_OK)
+		json_array_append(layers, ent);
+	json_decref(ent);
+	return rc;
+}
+
+/*
+ * "layers" (schemas/pdq-v1.md section 6): when channels of a flat part
+ * are grouped by prefix ("left.R", "diffuse.R", "right.Y"), one entry per
+ * group with colour or luminance, the unprefixed channels first ("layer":
+ * ""), then the prefixes in channel-list order, each with its view and
+ * PDQ.  Parts with unprefixed channels only get none.
+ */
+static int
+add_layers(exr_const_context_t ctx, const struct part_info *pi,
+    const struct prov_image *img, json_t *obj, struct prov_err *e)
+{
+	char **names = NULL;
+	size_t nnames = 0, i, len;
+	json_t *layers;
+	unsigned c;
+	int rc = PROV_OK;
+
+	for (c = 0; c < img->nchannels && nnames < MAX_LAYERS; c++) {
+		const char *s = img->channels[c].name, *dot = strrchr(s, '.');
+
+		if (dot == NULL || dot == s || (strcmp(dot + 1, "R") != 0 &&
+		    strcmp(dot + 1, "G") != 0 && strcmp(dot + 1, "B") != 0 &&
+		    strcmp(dot + 1, "Y") != 0))
+			continue;
+		len = (size_t)(dot - s);
+		for (i = 0; i < nnames; i++)
+			if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+				break;
+		if (i < nnames)
+			continue;
+		names = prov_xrealloc(names, (nnames + 1) * sizeof(*names));
+		names[nnames] = prov_xmalloc(len + 1);
+		memcpy(names[nnames], s, len);
+		names[nnames++][len] = '\0';
+	}
+	if (nnames == 0)
+		return PROV_OK;
+	layers = json_array();
+	for (i = 0; i < nnames && rc == PROV_OK; i++)
+		rc = layer_entry(ctx, pi, img, names[i], obj, layers, e);
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	if (rc == PROV_OK && json_array_size(layers) > 0) {
+		json_t *first = json_array();
+
+		/* The unprefixed colour first, when the part has any. */
+		if ((rc = layer_entry(ctx, pi, img, "", obj, first, e)) == PROV_OK) {
+			json_array_extend(first, layers);
+			json_object_set(obj, "layers", first);
+		}
+		json_decref(first);
+	}
+	json_decref(layers);
+	return rc;
+}
+
 static int
 flat_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
     const struct prov_fp_opts *opts, json_t *obj, struct prov_err *e)
@@ -742,6 +931,8 @@ flat_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		rc = decode_scanlines(st, ctx, pi, &img, 0, e);
 	if (rc == PROV_OK)
 		rc = prov_image_fingerprint(&img, opts, obj, e);
+	if (rc == PROV_OK && opts->pdq)
+		rc = add_layers(ctx, pi, &img, obj, e);
 out:
 	prov_image_release(&img);
 	return rc;

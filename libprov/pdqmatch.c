@@ -59,11 +59,20 @@ prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out, size_t m
 	size_t i, n = 0;
 
 	for (i = 0; i < json_array_size(imgs) && i < 0x7ffe; i++) {
-		json_t *im = json_array_get(imgs, i);
+		json_t *im = json_array_get(imgs, i), *layers = json_object_get(im, "layers");
+		size_t j;
 
 		take(json_object_get(im, "pdq"), (uint16_t)(i + 1), out, max, &n);
 		take(json_object_get(im, "pdq_trimmed"), (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED),
 		    out, max, &n);
+		/* An EXR part's other views and layers (schemas/pdq-v1.md 6). */
+		for (j = 0; j < json_array_size(layers); j++) {
+			json_t *l = json_array_get(layers, j);
+
+			take(json_object_get(l, "pdq"), (uint16_t)(i + 1), out, max, &n);
+			take(json_object_get(l, "pdq_trimmed"),
+			    (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED), out, max, &n);
+		}
 	}
 	take(json_object_get(rec, "pdq"), 0, out, max, &n);
 	take(json_object_get(rec, "pdq_trimmed"), PROV_PDQIDX_TRIMMED, out, max, &n);

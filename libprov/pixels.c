@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "prov.h"
+#include "pixels.h"
 #include "banned.h"
 
 #if __BYTE_ORDER != __LITTLE_ENDIAN
@@ -132,10 +133,11 @@ pdq_json(const struct prov_pdq *h)
 }
 
 /* "pdq" and, when the image has uniform borders, "pdq_trimmed" (with the
- * region hashed, "box").  An image without colour or luminance channels
- * gets neither. */
-static int
-add_pdq(const struct prov_image *img, json_t *obj, struct prov_err *e)
+ * region hashed, "box") of the colour of layer (NULL: the unprefixed
+ * channels); see pixels.h. */
+int
+prov_image_pdq_add(const struct prov_image *img, const char *layer, json_t *obj,
+    struct prov_err *e)
 {
 	struct prov_pdq h, t;
 	struct prov_err pe = { 0 };
@@ -143,11 +145,9 @@ add_pdq(const struct prov_image *img, json_t *obj, struct prov_err *e)
 	json_t *o;
 	int rc;
 
-	rc = prov_pdq_image(img, NULL, &h, &t, box, &pe);
-	if (rc == PROV_WARN)
-		return PROV_OK;
+	rc = prov_pdq_image(img, layer, &h, &t, box, &pe);
 	if (rc != PROV_OK) {
-		if (e != NULL)
+		if (rc != PROV_WARN && e != NULL)
 			*e = pe;
 		return rc;
 	}
@@ -195,8 +195,10 @@ prov_image_fingerprint(const struct prov_image *img, const struct prov_fp_opts *
 		return rc;
 	prov_pixels_format(hash, text);
 	json_object_set_new(obj, "pixels", json_string(text));
-	if (opts != NULL && opts->pdq)
-		return add_pdq(img, obj, e);
+	/* An image without colour or luminance channels has no "pdq". */
+	if (opts != NULL && opts->pdq &&
+	    (rc = prov_image_pdq_add(img, NULL, obj, e)) != PROV_WARN)
+		return rc;
 	return PROV_OK;
 }
 

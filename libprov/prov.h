@@ -475,7 +475,12 @@ extern const struct prov_format prov_format_webp;
  * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
  * description of prov_image_fingerprint() for flat parts (level 0 of
  * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
- * for tiled ones.  Limits (opts->limits.max_pixels) are checked before any
+ * for tiled ones.  With opts->pdq, a flat part whose channels form groups
+ * by prefix ("left.R", "diffuse.R", "right.Y") also gets "layers": one
+ * entry per group with colour, the unprefixed one first, each with
+ * "layer", "view" (by the part's view or multiView attribute, as OpenEXR
+ * assigns channels to views), "channels" and its own "pdq" (and
+ * "pdq_trimmed"); see schemas/pdq-v1.md section 6.  Limits (opts->limits.max_pixels) are checked before any
  * allocation.  Reentrant: no global state, so -j workers may call it at once.
  */
 extern const struct prov_format prov_format_exr;
@@ -803,8 +808,8 @@ PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct
 
 /*
  * The PDQ hashes of a prov-fp record: every images[i] "pdq" and
- * "pdq_trimmed" (part i + 1), and the top-level ones (part 0) when they
- * differ from those.  Malformed hashes are skipped.  Writes at most max
+ * "pdq_trimmed" and those of its "layers" (EXR views and layers; all part
+ * i + 1), and the top-level ones (part 0) when they differ from those.  Malformed hashes are skipped.  Writes at most max
  * items (id and sub left 0) and returns how many there are.  Pure.
  */
 PROV_API size_t prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out,
@@ -1278,6 +1283,53 @@ PROV_API int prov_audit_ledger(struct prov_ledger *l, const char *export_text,
     struct prov_err *e);
 
 /* (end of audit) */
+
+/* ----------------------------------------------------------------- trace */
+/*
+ * Tracing found copies (prov-trace): each found record is matched against
+ * every ledger artifact (the same bytes, else the same pixels, else the
+ * closest PDQ hashes within pdq_max) and the custody of the matched
+ * artifacts is walked: handoffs in ledger order, the receipts that
+ * acknowledge them, the handoffs they reply to, which approvals covered
+ * each at its time, the last approved custodian and the first handoff
+ * that left the approved chain.  See libprov/trace.c and
+ * schemas/trace.schema.json for the result objects.
+ */
+struct prov_trace;
+struct prov_trace_opts {
+	int pdq_max;		/* largest PDQ distance matched; negative: no
+				 * perceptual matching */
+	unsigned threads;	/* threads for the PDQ index (1 or more) */
+};
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread. */
+PROV_API void prov_trace_opts_default(struct prov_trace_opts *o);
+/*
+ * Opens the ledger file at ledger_path read-only for tracing, with its PDQ
+ * index "<ledger_path>.pdqidx" (prov_pdqidx_open_ledger(): brought up to
+ * date and saved when it can be; sync, which may be NULL, says what was
+ * done).  opts is copied; NULL means the defaults.  *out is NULL on
+ * failure (PROV_FATAL or PROV_FAILED with e set).  A handle is used by one
+ * thread at a time.
+ */
+PROV_API int prov_trace_open(struct prov_trace **out, const char *ledger_path,
+    const struct prov_trace_opts *opts, struct prov_pdqidx_sync *sync, struct prov_err *e);
+/* Closes t; NULL is a no-op. */
+PROV_API void prov_trace_close(struct prov_trace *t);
+/*
+ * Traces n prov-fp records (borrowed) and sets *out to a new JSON array
+ * (owned by the caller) of one result object per record, in order:
+ * "found", "kind", "sha256", "verdict" ("in-chain", "left-chain",
+ * "no-custody", "untraced", "error", or "container" for an archive or a
+ * sequence that matched nothing itself: its members are traced), "match" {"how": "bytes" | "pixels" |
+ * "perceptual", "distance", "artifacts", "total"}, "custody" [edges],
+ * "custodians", "last_approved", "exit", "sightings", "indicators" (those
+ * no approved party accounts for) and "unapproved_indicators".  Returns
+ * PROV_OK, or PROV_FATAL with e set when the ledger could not be read.
+ */
+PROV_API int prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n,
+    json_t **out, struct prov_err *e);
+
+/* (end of trace) */
 
 #ifdef __cplusplus
 }
