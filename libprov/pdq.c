@@ -554,28 +554,37 @@ prov_pdq_luma(const float *luma, uint32_t width, uint32_t height,
 
 /* ------------------------------------------------------ dihedral variants */
 
+/* Where coefficient (u, w) of the original goes in variant var, and
+ * whether it changes sign there: the reference's dihedral table. */
+static void
+variant_map(int var, int u, int w, int *tr, int *neg)
+{
+	*tr = 0;
+	*neg = 0;
+	switch (var) {
+	case PROV_PDQ_ORIGINAL: break;
+	case PROV_PDQ_ROT90: *tr = 1; *neg = w % 2 == 0; break;
+	case PROV_PDQ_ROT180: *neg = (u + w) % 2 == 1; break;
+	case PROV_PDQ_ROT270: *tr = 1; *neg = u % 2 == 0; break;
+	case PROV_PDQ_FLIPX: *neg = u % 2 == 0; break;
+	case PROV_PDQ_FLIPY: *neg = w % 2 == 0; break;
+	case PROV_PDQ_FLIPPLUS1: *tr = 1; break;
+	default: *tr = 1; *neg = (u + w) % 2 == 1; break;
+	}
+}
+
 void
 prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8])
 {
 	float v[256];
-	int var, u, w;
+	int var, u, w, tr, neg;
 
 	for (var = 0; var < 8; var++) {
 		for (u = 0; u < 16; u++)
 			for (w = 0; w < 16; w++) {
 				float x = dct->c[u * 16 + w];
-				int neg = 0, tr = 0;
 
-				switch (var) {
-				case PROV_PDQ_ORIGINAL: break;
-				case PROV_PDQ_ROT90: tr = 1; neg = w % 2 == 0; break;
-				case PROV_PDQ_ROT180: neg = (u + w) % 2 == 1; break;
-				case PROV_PDQ_ROT270: tr = 1; neg = u % 2 == 0; break;
-				case PROV_PDQ_FLIPX: neg = u % 2 == 0; break;
-				case PROV_PDQ_FLIPY: neg = w % 2 == 0; break;
-				case PROV_PDQ_FLIPPLUS1: tr = 1; break;
-				default: tr = 1; neg = (u + w) % 2 == 1; break;
-				}
+				variant_map(var, u, w, &tr, &neg);
 				if (neg)
 					x = -x;
 				if (tr)
@@ -586,6 +595,43 @@ prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8])
 		bits_from_dct(v, &out[var]);
 		out[var].quality = dct->quality;
 	}
+}
+
+void
+prov_pdq_dihedral_hash(const struct prov_pdq *h, struct prov_pdq out[8])
+{
+	int var, u, w, tr, neg, bit;
+
+	for (var = 0; var < 8; var++) {
+		memset(out[var].w, 0, sizeof(out[var].w));
+		for (u = 0; u < 16; u++)
+			for (w = 0; w < 16; w++) {
+				variant_map(var, u, w, &tr, &neg);
+				bit = ((h->w[u] >> w) & 1) ^ neg;
+				if (tr)
+					out[var].w[w] |= (uint16_t)(bit << u);
+				else
+					out[var].w[u] |= (uint16_t)(bit << w);
+			}
+		out[var].quality = h->quality;
+	}
+}
+
+const char *
+prov_pdq_variant_name(int var)
+{
+	static const char *const names[8] = {
+		"original", "rot90", "rot180", "rot270",
+		"flipx", "flipy", "flipplus1", "flipminus1"
+	};
+
+	return var >= 0 && var < 8 ? names[var] : NULL;
+}
+
+int
+prov_pdq_variant_inverse(int var)
+{
+	return var == PROV_PDQ_ROT90 ? PROV_PDQ_ROT270 : var == PROV_PDQ_ROT270 ? PROV_PDQ_ROT90 : var;
 }
 
 /* ------------------------------------------------------------ text, distance */

@@ -264,6 +264,31 @@ prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l, const c
 
 /* ------------------------------------------------------------- matching */
 
+/*
+ * The index keeps a hash as its 32 bytes in the order of its 64 hex digits;
+ * struct prov_pdq keeps DCT row u in w[u], printed last row first.
+ */
+static void
+item_to_pdq(const unsigned char b[PROV_PDQIDX_HASH_LEN], struct prov_pdq *h)
+{
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < 16; i++)
+		h->w[15 - i] = (uint16_t)(b[2 * i] << 8 | b[2 * i + 1]);
+}
+
+static void
+pdq_to_item(const struct prov_pdq *h, unsigned char b[PROV_PDQIDX_HASH_LEN])
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		b[2 * i] = (unsigned char)(h->w[15 - i] >> 8);
+		b[2 * i + 1] = (unsigned char)(h->w[15 - i] & 0xff);
+	}
+}
+
 static int
 cmp_match(const void *a, const void *b)
 {
@@ -295,6 +320,8 @@ cmp_pair(const void *a, const void *b)
 		return x->artifact < y->artifact ? -1 : 1;
 	if (x->distance != y->distance)
 		return x->distance < y->distance ? -1 : 1;
+	if (x->transform != y->transform)
+		return x->transform - y->transform;
 	return x->part - y->part;
 }
 
@@ -494,11 +521,12 @@ resolve(struct prov_ledger *l, struct prov_pdq_matches *m, struct prov_err *e)
 
 int
 prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
-    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
+    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads, int flags,
     struct prov_pdq_matches *out, struct prov_err *e)
 {
 	struct prov_pdqidx_item *qi = NULL, item;
-	size_t *owner = NULL, nh = 0, alloc = 0, i, k, w;
+	struct prov_pdq ph, var[8];
+	size_t *owner = NULL, nh = 0, alloc = 0, i, k, w, nv, v;
 	unsigned char *qh;
 	struct prov_pdqidx_hits hits;
 	struct prov_pdq_matches m = { NULL, 0 };
@@ -518,10 +546,22 @@ prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
 		for (; k > 0; k--)
 			owner[nh++] = i;
 	}
-	qh = prov_xmalloc((nh ? nh : 1) * PROV_PDQIDX_HASH_LEN);
-	for (i = 0; i < nh; i++)
-		memcpy(qh + i * PROV_PDQIDX_HASH_LEN, qi[i].hash, PROV_PDQIDX_HASH_LEN);
-	rc = prov_pdqidx_search_many(x, qh, nh, maxdist, nthreads, 0, &hits, e);
+	/* With PROV_PDQ_MATCH_DIHEDRAL, query hash j's variant v is query
+	 * j * 8 + v: the stored images it finds are those the query is the
+	 * inverse of v of. */
+	nv = (flags & PROV_PDQ_MATCH_DIHEDRAL) ? 8 : 1;
+	qh = prov_xmalloc((nh ? nh : 1) * nv * PROV_PDQIDX_HASH_LEN);
+	for (i = 0; i < nh; i++) {
+		if (nv == 1) {
+			memcpy(qh + i * PROV_PDQIDX_HASH_LEN, qi[i].hash, PROV_PDQIDX_HASH_LEN);
+			continue;
+		}
+		item_to_pdq(qi[i].hash, &ph);
+		prov_pdq_dihedral_hash(&ph, var);
+		for (v = 0; v < 8; v++)
+			pdq_to_item(&var[v], qh + (i * 8 + v) * PROV_PDQIDX_HASH_LEN);
+	}
+	rc = prov_pdqidx_search_many(x, qh, nh * nv, maxdist, nthreads, 0, &hits, e);
 	free(qh);
 	free(qi);
 	if (rc != PROV_OK) {
@@ -534,7 +574,8 @@ prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
 
 		prov_pdqidx_item(x, hits.v[i].item, &item);
 		memset(p, 0, sizeof(*p));
-		p->query = owner[hits.v[i].query];
+		p->query = owner[hits.v[i].query / nv];
+		p->transform = prov_pdq_variant_inverse((int)(hits.v[i].query % nv));
 		p->entry = item.id;
 		p->artifact = item.sub;
 		p->part = item.part & ~PROV_PDQIDX_TRIMMED;

@@ -644,6 +644,19 @@ enum prov_pdq_variant {
  * approximate, not equal, the hashes of the transformed pixels.  Pure.
  */
 PROV_API void prov_pdq_dihedral(const struct prov_pdq_dct *dct, struct prov_pdq out[8]);
+/*
+ * The 8 variants derived from a hash alone, for hashes whose coefficients
+ * are gone (ledger records, exchanged hashes): the same table, a negated
+ * coefficient taken as an inverted bit.  Exact where prov_pdq_dihedral()'s
+ * medians are those of the original's; in practice within a few bits of
+ * it (schemas/pdq-v1.md).  out[0] is h.  Pure.
+ */
+PROV_API void prov_pdq_dihedral_hash(const struct prov_pdq *h, struct prov_pdq out[8]);
+/* The reference's name of a variant ("original", "rot90", ..., "flipminus1"),
+ * or NULL when out of range.  Pure. */
+PROV_API const char *prov_pdq_variant_name(int var);
+/* The variant undoing var (rot90 <-> rot270, the others their own). */
+PROV_API int prov_pdq_variant_inverse(int var);
 
 /* Writes the 64 lowercase hex digits the reference prints, NUL-terminated. */
 PROV_API void prov_pdq_format(const struct prov_pdq *h, char out[PROV_PDQ_HEX + 1]);
@@ -835,6 +848,8 @@ struct prov_pdq_match {
 	int part;		/* stored hash: 0 top level, i + 1 images[i] */
 	int trimmed;		/* 1 when it was a "pdq_trimmed" hash */
 	int distance;		/* the smallest over the query's and artifact's hashes */
+	int transform;		/* enum prov_pdq_variant turning the stored image
+				 * into the query (PROV_PDQ_ORIGINAL: as stored) */
 	int quality;		/* the stored hash's quality */
 	json_t *record;		/* the artifact's record (a reference owned by the list) */
 };
@@ -848,10 +863,15 @@ struct prov_pdq_matches {
  * the closest of their hash pairs, ordered by query, distance, entry and
  * artifact.  Each artifact's record is read back from its entry (each
  * matched entry is parsed once).  x must be the index of l
- * (prov_pdqidx_open_ledger); l is used by this thread only.
+ * (prov_pdqidx_open_ledger); l is used by this thread only.  With flags
+ * PROV_PDQ_MATCH_DIHEDRAL each query hash is also searched as its 7
+ * other dihedral variants (prov_pdq_dihedral_hash(): 8 times the
+ * searches, no larger index), so a rotated or mirrored copy is found;
+ * match->transform tells which, the upright pair winning a tie.
  */
+#define PROV_PDQ_MATCH_DIHEDRAL 1	/* also rotated/mirrored copies */
 PROV_API int prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
-    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads,
+    json_t *const *queries, size_t nq, int maxdist, unsigned nthreads, int flags,
     struct prov_pdq_matches *out, struct prov_err *e);
 /* Drops the records' references, frees the list and empties m. */
 PROV_API void prov_pdq_matches_release(struct prov_pdq_matches *m);

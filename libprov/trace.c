@@ -693,7 +693,7 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 	/* The perceptual matches of the rest, in one batch over the index. */
 	if (np && t->opts.pdq_max >= 0 &&
 	    (rc = prov_pdq_match_records(t->x, t->l, pending, np, t->opts.pdq_max,
-	    t->opts.threads, &m, e)) != PROV_OK) {
+	    t->opts.threads, 0, &m, e)) != PROV_OK) {
 		free(pending);
 		free(pidx);
 		json_decref(results);

@@ -42,7 +42,7 @@ usage(FILE *fp, int status)
 	    "  log [--json] | show ID | checkpoint [--key OPERATOR_KEY]\n"
 	    "  prove ID [--size N] [--json] | prove --consistency OLD_SIZE [--size N] [--json]\n"
 	    "  export > ledger.ndjson | import < ledger.ndjson\n"
-	    "  match [--distance D] [--json] < records.ndjson\n"
+	    "  match [--distance D] [--upright] [--json] < records.ndjson\n"
 	    "The ledger is --ledger FILE, else $PROV_LEDGER, else ./prov.ledger.\n");
 	exit(status);
 }
@@ -53,14 +53,15 @@ struct opts {
 	const char *to, *where, *when, *output;
 	json_t *delegates;
 	int64_t in_reply_to, size, consistency;
-	int cosigner, distance;
+	int cosigner, distance, upright;
 };
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_ORIGIN = 256, O_ROLE, O_VKEY, O_PROJECT, O_SCOPE, O_FROM, O_UNTIL, O_NOTE,
-	    O_TO, O_WHERE, O_WHEN, O_DELEG, O_REPLY, O_SIZE, O_CONS, O_COSIGNER, O_JSON, O_DIST };
+	    O_TO, O_WHERE, O_WHEN, O_DELEG, O_REPLY, O_SIZE, O_CONS, O_COSIGNER, O_JSON, O_DIST,
+	    O_UPRIGHT };
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "ledger", required_argument, NULL, 'L' },
@@ -83,6 +84,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "cosigner", no_argument, NULL, O_COSIGNER },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "distance", required_argument, NULL, O_DIST },
+		{ "upright", no_argument, NULL, O_UPRIGHT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -120,6 +122,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_COSIGNER: o->cosigner = 1; break;
 		case O_JSON: json_out = 1; break;
 		case O_DIST: o->distance = (int)parse_num(optarg, 0, 256, "--distance"); break;
+		case O_UPRIGHT: o->upright = 1; break;
 		default: usage(stderr, 2);
 		}
 	}
@@ -850,7 +853,8 @@ cmd_match(int argc, char **argv)
 	q = prov_xcalloc(nq ? nq : 1, sizeof(*q));
 	for (i = 0; i < nq; i++)
 		q[i] = json_array_get(recs, i);
-	if ((rc = prov_pdq_match_records(x, l, q, nq, o.distance, threads, &m, &e)) != PROV_OK)
+	if ((rc = prov_pdq_match_records(x, l, q, nq, o.distance, threads,
+	    o.upright ? 0 : PROV_PDQ_MATCH_DIHEDRAL, &m, &e)) != PROV_OK)
 		fail(rc, &e);
 	for (i = 0; i < m.n; i++) {
 		const struct prov_pdq_match *p = &m.v[i];
@@ -858,12 +862,12 @@ cmd_match(int argc, char **argv)
 		json_t *ap = json_object_get(p->record, "path");
 
 		if (json_out) {
-			json_t *o2 = json_pack("{s:O,s:I,s:s,s:I,s:I,s:O*,s:O*,s:i,s:b,s:i,s:i}",
+			json_t *o2 = json_pack("{s:O,s:I,s:s,s:I,s:I,s:O*,s:O*,s:i,s:b,s:i,s:s,s:i}",
 			    "query", qn, "line", json_integer_value(json_object_get(qo, "line")), "type", p->type,
 			    "entry", (json_int_t)p->entry, "artifact", (json_int_t)p->artifact,
 			    "path", ap, "sha256", json_object_get(p->record, "sha256"),
 			    "part", p->part, "trimmed", p->trimmed, "distance", p->distance,
-			    "quality", p->quality);
+			    "transform", prov_pdq_variant_name(p->transform), "quality", p->quality);
 			json_dumpf(o2, stdout, JSON_COMPACT);
 			putchar('\n');
 			json_decref(o2);
@@ -871,8 +875,10 @@ cmd_match(int argc, char **argv)
 			put_escaped(stdout, json_string_value(qn), json_string_length(qn));
 			fputs(": ", stdout);
 			put_escaped(stdout, ap ? json_string_value(ap) : "", ap ? json_string_length(ap) : 0);
-			printf(" (%s %" PRIu64 ", artifact %" PRIu32 "%s, distance %d, quality %d)\n",
-			    p->type, p->entry, p->artifact, p->trimmed ? ", trimmed" : "", p->distance,
+			printf(" (%s %" PRIu64 ", artifact %" PRIu32 "%s%s%s, distance %d, quality %d)\n",
+			    p->type, p->entry, p->artifact, p->trimmed ? ", trimmed" : "",
+			    p->transform ? ", " : "", p->transform ? prov_pdq_variant_name(p->transform) : "",
+			    p->distance,
 			    p->quality);
 		}
 	}

@@ -35,8 +35,9 @@ for line in sys.stdin:
     print(json.dumps(r, separators=(",", ":")))
 EOF
 
-# expect.py D QUERIES ENTRY:MANIFEST...: the matches by a linear scan, one
-# line each: query line, entry, artifact, distance, quality, path.
+# expect.py D QUERIES ENTRY:MANIFEST...: the matches by a linear scan over
+# every dihedral variant of every query hash, one line each: query line,
+# entry, artifact, distance, quality, path.
 cat >expect.py <<'EOF'
 import json, sys
 def hashes(r):
@@ -49,6 +50,22 @@ def hashes(r):
     return out
 def dist(a, b):
     return bin(int(a, 16) ^ int(b, 16)).count("1")
+# The 8 dihedral variants of a hash from its bits (the reference's table:
+# bit 16*u + w is DCT row u, column w; a variant transposes and/or negates
+# coefficients, a negated one taken as an inverted bit).
+TABLE = [(0, lambda u, w: 0), (1, lambda u, w: w % 2 == 0), (0, lambda u, w: (u + w) % 2),
+         (1, lambda u, w: u % 2 == 0), (0, lambda u, w: u % 2 == 0), (0, lambda u, w: w % 2 == 0),
+         (1, lambda u, w: 0), (1, lambda u, w: (u + w) % 2)]
+def variants(h):
+    n, out = int(h, 16), []
+    for tr, neg in TABLE:
+        v = 0
+        for u in range(16):
+            for w in range(16):
+                b = (n >> (16 * u + w) & 1) ^ int(bool(neg(u, w)))
+                v |= b << (16 * w + u if tr else 16 * u + w)
+        out.append("%064x" % v)
+    return out
 d = int(sys.argv[1])
 queries = []
 for n, line in enumerate(open(sys.argv[2]), 1):
@@ -64,7 +81,7 @@ rows = []
 for n, qh in queries:
     for entry, i, r in arts:
         best = None
-        for h, _ in qh:
+        for h, _ in [(v, q) for h0, q in qh for v in variants(h0)]:
             for s, q in hashes(r):
                 dd = dist(h, s)
                 if best is None or dd < best[0]: best = (dd, q)

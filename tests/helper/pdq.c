@@ -278,3 +278,35 @@ verb_pdq_time(int argc, char **argv)
 	flush_or_die();
 	return 0;
 }
+
+PROV_TEST_VERB(pdq_dihedral, "FILE: the 8 variants of a binary PNM: name, from the DCT, from the hash bits, their distance")
+int
+verb_pdq_dihedral(int argc, char **argv)
+{
+	struct prov_err e = { 0 };
+	struct prov_pdq h, fromdct[8], frombits[8];
+	struct prov_pdq_dct *dct;
+	char a[PROV_PDQ_HEX + 1], b[PROV_PDQ_HEX + 1];
+	uint32_t w, ht;
+	unsigned nchan;
+	unsigned char *px;
+	int v;
+
+	if (argc != 2)
+		errx(2, "usage: prov-test pdq_dihedral FILE");
+	px = read_pnm(argv[1], &w, &ht, &nchan);
+	dct = prov_xmalloc(sizeof(*dct));
+	if (prov_pdq_rgb8(px, w, ht, nchan, &h, dct, &e) != PROV_OK)
+		errx(1, "%s: %s", argv[1], e.msg);
+	prov_pdq_dihedral(dct, fromdct);
+	prov_pdq_dihedral_hash(&h, frombits);
+	for (v = 0; v < 8; v++) {
+		prov_pdq_format(&fromdct[v], a);
+		prov_pdq_format(&frombits[v], b);
+		printf("%s\t%s\t%s\t%d\n", prov_pdq_variant_name(v), a, b,
+		    prov_pdq_distance(&fromdct[v], &frombits[v]));
+	}
+	free(dct);
+	free(px);
+	return 0;
+}

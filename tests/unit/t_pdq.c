@@ -162,3 +162,81 @@ DEFINE_TEST(test_pdq_borders_finds_bars_and_leaves_pictures)
 	free(p);
 	free(lb);
 }
+
+/*
+ * The pixel (x, y) of the original that lands at (ox, oy) of variant v of
+ * a w x h image, independently of libprov's table: rot90 turns it
+ * counter-clockwise, flipx mirrors top/bottom, flipy left/right,
+ * flipplus1 transposes, flipminus1 transverses.
+ */
+static void
+dihedral_src(int v, int w, int h, int ox, int oy, int *x, int *y)
+{
+	switch (v) {
+	case PROV_PDQ_ORIGINAL: *x = ox; *y = oy; break;
+	case PROV_PDQ_ROT90: *x = w - 1 - oy; *y = ox; break;
+	case PROV_PDQ_ROT180: *x = w - 1 - ox; *y = h - 1 - oy; break;
+	case PROV_PDQ_ROT270: *x = oy; *y = h - 1 - ox; break;
+	case PROV_PDQ_FLIPX: *x = ox; *y = h - 1 - oy; break;
+	case PROV_PDQ_FLIPY: *x = w - 1 - ox; *y = oy; break;
+	case PROV_PDQ_FLIPPLUS1: *x = oy; *y = ox; break;
+	default: *x = w - 1 - oy; *y = h - 1 - ox; break;
+	}
+}
+
+/* The variants from the coefficients and from the bits alone both land
+ * near the hash of the really transformed pixels, far from the others;
+ * the bits variant of the inverse undoes a variant exactly. */
+DEFINE_TEST(test_pdq_dihedral_variants_find_transformed_pixels)
+{
+	enum { W = 320, H = 240 };
+	struct prov_err e = { 0 };
+	struct prov_pdq h, fromdct[8], frombits[8], t, back[8];
+	static struct prov_pdq_dct dct_s;
+	static float img[W * H], out[W * H];
+	struct prov_pdq_dct *dct = &dct_s;
+	int v, x, y, sx, sy;
+
+	/* An asymmetric picture: a ramp, a bright blob, a dark bar. */
+	for (y = 0; y < H; y++)
+		for (x = 0; x < W; x++) {
+			float dx = (float)x - 80.0f, dy = (float)y - 60.0f;
+			float val = 60.0f + 0.25f * (float)x + 0.1f * (float)y + 120.0f * expf(-(dx * dx + dy * dy) / 1600.0f);
+
+			if (y > 170 && x > 190 && x < 290)
+				val = 20.0f;
+			img[y * W + x] = val > 255.0f ? 255.0f : val;
+		}
+	assert_ok(prov_pdq_luma(img, W, H, &h, dct, &e));
+	assert_true(h.quality >= 50);
+	prov_pdq_dihedral(dct, fromdct);
+	prov_pdq_dihedral_hash(&h, frombits);
+	assert_eq_int(prov_pdq_distance(&frombits[0], &h), 0);
+	for (v = 0; v < 8; v++) {
+		int tw = v == PROV_PDQ_ROT90 || v == PROV_PDQ_ROT270 || v >= PROV_PDQ_FLIPPLUS1 ? H : W;
+		int th = tw == W ? H : W, u;
+
+		for (y = 0; y < th; y++)
+			for (x = 0; x < tw; x++) {
+				dihedral_src(v, W, H, x, y, &sx, &sy);
+				out[y * tw + x] = img[sy * W + sx];
+			}
+		assert_ok(prov_pdq_luma(out, (uint32_t)tw, (uint32_t)th, &t, NULL, &e));
+		for (u = 0; u < 8; u++) {
+			/* Found at PDQ's threshold; the reference's own
+			 * variants are this far off on sharp edges too. */
+			if (u == v) {
+				assert_true(prov_pdq_distance(&fromdct[u], &t) <= 31);
+				assert_true(prov_pdq_distance(&frombits[u], &t) <= 31);
+			} else {
+				assert_true(prov_pdq_distance(&frombits[u], &t) > 90);
+			}
+		}
+		/* Undoing: the inverse's variant of variant v is the original. */
+		prov_pdq_dihedral_hash(&frombits[v], back);
+		assert_eq_int(prov_pdq_distance(&back[prov_pdq_variant_inverse(v)], &h), 0);
+		assert_true(prov_pdq_variant_name(v) != NULL);
+	}
+	assert_true(prov_pdq_variant_name(8) == NULL);
+	assert_eq_str(prov_pdq_variant_name(PROV_PDQ_FLIPY), "flipy");
+}

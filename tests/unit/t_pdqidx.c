@@ -654,7 +654,7 @@ DEFINE_TEST(test_pdqidx_ledger_index_incremental_and_rebuilt)
 		    "quality", 80);
 	}
 	q[1] = json_pack("{s:{s:s}}", "pdq", "hash", pdq_hex[2]);
-	assert_ok(prov_pdq_match_records(x, l, q, 2, 31, 2, &m, &e));
+	assert_ok(prov_pdq_match_records(x, l, q, 2, 31, 2, 0, &m, &e));
 	assert_eq_int(m.n, 2);
 	assert_eq_int(m.v[0].query, 0);
 	assert_eq_int(m.v[0].entry, 3);
