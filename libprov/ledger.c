@@ -1196,7 +1196,8 @@ prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
 		}
 	}
 	if (rc == PROV_OK && nq > 0 &&
-	    (rc = prov_pdq_match_records(x, l, q, nq, maxdist, nthreads ? nthreads : 1, &m, e)) == PROV_OK) {
+	    (rc = prov_pdq_match_records(x, l, q, nq, maxdist, nthreads ? nthreads : 1,
+		    0 /* upright: check_sighting compares the hashes as stored */, &m, e)) == PROV_OK) {
 		for (k = 0; k < m.n; k++) {
 			const struct prov_pdq_match *p = &m.v[k];
 			json_t *a = per[qi[p->query]];

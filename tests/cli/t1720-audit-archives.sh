@@ -131,7 +131,8 @@ test_expect_success 'every damaged zip, tar, 7z and gz of the corpus: exit 1, ne
 	test_must_fail --status=1 prov-audit -q -j 2 --archive-stall 1 --max-archive-memory 64M \
 	    --handoff 3 "$@" >out 2>err &&
 	! grep -q "Sanitizer\|runtime error" err &&
-	grep -q "^new	$BAD/libarchive/test_read_filter_gzip_recursive.gz	error archive reader stopped: it made no progress" out &&
+	# it grows and loops: whichever limit it meets first stops it
+	grep -E -q "^new	$BAD/libarchive/test_read_filter_gzip_recursive.gz	error archive reader stopped: it (made no progress|used more memory)" out &&
 	grep -q "^error	$BAD/adm-zip/bad_crc.zip!/lorem_ipsum.txt	ZIP bad CRC" out &&
 	test "$(grep -c "^missing	deliv/" out)" = 3 &&
 	grep -q "handoff 3: 0 matched, .* 3 missing, [1-9][0-9] errors$" err
