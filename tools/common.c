@@ -167,3 +167,29 @@ fp_path(const char *path, json_t *disk)
 	}
 	free(names);
 }
+
+int
+limit_option(int opt, const char *arg, struct prov_limits *l)
+{
+	switch (opt) {
+	case OPT_MAX_DEPTH:
+		l->max_depth = (unsigned)parse_num(arg, 0, 64, "--max-depth");
+		return 1;
+	case OPT_MAX_RATIO:
+		l->max_ratio = parse_num(arg, 1, 1000000000, "--max-ratio");
+		return 1;
+	case OPT_MAX_MEMBER:
+		l->max_member_bytes = parse_size(arg, "--max-member-size");
+		return 1;
+	case OPT_MAX_PIXELS:
+		l->max_pixels = parse_num(arg, 1, UINT64_MAX, "--max-pixels");
+		return 1;
+	case OPT_MAX_ARCHIVE_MEMORY:
+		l->max_archive_memory = parse_size(arg, "--max-archive-memory");
+		return 1;
+	case OPT_ARCHIVE_STALL:
+		l->archive_stall_seconds = (unsigned)parse_num(arg, 1, 86400, "--archive-stall");
+		return 1;
+	}
+	return 0;
+}

@@ -11,6 +11,21 @@
 uint64_t parse_num(const char *s, uint64_t min, uint64_t max, const char *flag);
 /* Parses a size with an optional K, M, G or T suffix (powers of 1024). */
 uint64_t parse_size(const char *s, const char *flag);
+
+/* The limits of prov_fp's walker, as options of every command that reads
+ * PATHs with it (prov-fp, prov-audit): their codes, their getopt_long
+ * entries, and limit_option(), which sets the one named by opt from arg
+ * (exiting 2 on a bad value) and returns 0 when opt is none of them. */
+enum { OPT_MAX_DEPTH = 1000, OPT_MAX_RATIO, OPT_MAX_MEMBER, OPT_MAX_PIXELS,
+    OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL };
+#define LIMIT_LONGOPTS \
+	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, \
+	{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO }, \
+	{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER }, \
+	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS }, \
+	{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY }, \
+	{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL }
+int limit_option(int opt, const char *arg, struct prov_limits *l);
 /* Writes name escaped (prov_escape) to fp. */
 void put_escaped(FILE *fp, const char *name, size_t len);
 /* warnx() with the message's names already escaped by the library. */

@@ -26,11 +26,6 @@ static int json_out, quiet, pdq_max = -1;
 static unsigned jobs = 1;
 static struct prov_fp_opts fp_opts;	/* how PATHs are read */
 
-enum {
-	OPT_MAX_DEPTH = 256, OPT_MAX_RATIO, OPT_MAX_MEMBER, OPT_MAX_PIXELS,
-	OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL
-};
-
 static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
@@ -309,12 +304,7 @@ main(int argc, char **argv)
 		{ "records", required_argument, NULL, 'r' },
 		{ "pdq-threshold", required_argument, NULL, 'P' },
 		{ "jobs", required_argument, NULL, 'j' },
-		{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-		{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
-		{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
-		{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
-		{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY },
-		{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL },
+		LIMIT_LONGOPTS,
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -357,26 +347,9 @@ main(int argc, char **argv)
 				errx(2, "--witness: at most 8");
 			o.witnesses[o.nwitnesses++] = vkey_arg(optarg);
 			break;
-		case OPT_MAX_DEPTH:
-			fp_opts.limits.max_depth = (unsigned)parse_num(optarg, 0, 64, "--max-depth");
-			break;
-		case OPT_MAX_RATIO:
-			fp_opts.limits.max_ratio = parse_num(optarg, 1, 1000000000, "--max-ratio");
-			break;
-		case OPT_MAX_MEMBER:
-			fp_opts.limits.max_member_bytes = parse_size(optarg, "--max-member-size");
-			break;
-		case OPT_MAX_PIXELS:
-			fp_opts.limits.max_pixels = parse_num(optarg, 1, UINT64_MAX, "--max-pixels");
-			break;
-		case OPT_MAX_ARCHIVE_MEMORY:
-			fp_opts.limits.max_archive_memory = parse_size(optarg, "--max-archive-memory");
-			break;
-		case OPT_ARCHIVE_STALL:
-			fp_opts.limits.archive_stall_seconds = (unsigned)parse_num(optarg, 1, 86400,
-			    "--archive-stall");
-			break;
-		default: usage(stderr, 2);
+		default:
+			if (!limit_option(ch, optarg, &fp_opts.limits))
+				usage(stderr, 2);
 		}
 	}
 	if ((cosign_key && !out) ||

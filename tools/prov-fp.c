@@ -15,9 +15,7 @@
 #include "common.h"
 #include "banned.h"
 
-enum { OPT_JSON = 256, OPT_SUM, OPT_FILES_FROM, OPT_MAX_DEPTH, OPT_MAX_RATIO,
-    OPT_MAX_MEMBER, OPT_MAX_PIXELS, OPT_MAX_ARCHIVE_MEMORY, OPT_ARCHIVE_STALL,
-    OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
+enum { OPT_JSON = 256, OPT_SUM, OPT_FILES_FROM, OPT_NAMES, OPT_PROGRESS, OPT_SEQ, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
@@ -28,12 +26,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "sum", no_argument, NULL, OPT_SUM },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "max-ratio", required_argument, NULL, OPT_MAX_RATIO },
-	{ "max-member-size", required_argument, NULL, OPT_MAX_MEMBER },
-	{ "max-pixels", required_argument, NULL, OPT_MAX_PIXELS },
-	{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY },
-	{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL },
+	LIMIT_LONGOPTS,
 	{ "names", required_argument, NULL, OPT_NAMES },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "seq", no_argument, NULL, OPT_SEQ },
@@ -211,25 +204,6 @@ main(int argc, char *argv[])
 		case OPT_SUM:
 			st.mode = MODE_SUM;
 			break;
-		case OPT_MAX_DEPTH:
-			opts.limits.max_depth = (unsigned)parse_num(optarg, 0, 64, "--max-depth");
-			break;
-		case OPT_MAX_RATIO:
-			opts.limits.max_ratio = parse_num(optarg, 1, 1000000000, "--max-ratio");
-			break;
-		case OPT_MAX_MEMBER:
-			opts.limits.max_member_bytes = parse_size(optarg, "--max-member-size");
-			break;
-		case OPT_MAX_PIXELS:
-			opts.limits.max_pixels = parse_num(optarg, 1, UINT64_MAX, "--max-pixels");
-			break;
-		case OPT_MAX_ARCHIVE_MEMORY:
-			opts.limits.max_archive_memory = parse_size(optarg, "--max-archive-memory");
-			break;
-		case OPT_ARCHIVE_STALL:
-			opts.limits.archive_stall_seconds = (unsigned)parse_num(optarg, 1, 86400,
-			    "--archive-stall");
-			break;
 		case OPT_NAMES:
 			prov_names_close(names);
 			if (prov_names_open_file(&names, optarg, &e) != PROV_OK) {
@@ -249,7 +223,8 @@ main(int argc, char *argv[])
 			printf("prov-fp %s\n", prov_version());
 			return 0;
 		default:
-			usage(stderr, 2);
+			if (!limit_option(ch, optarg, &opts.limits))
+				usage(stderr, 2);
 		}
 	}
 	argc -= optind;
