@@ -355,6 +355,15 @@ read_export(struct audit *a, FILE *f, struct prov_err *e)
 	return PROV_OK;
 }
 
+/* bsearch comparator: kept handoffs are in entry order. */
+static int
+kept_cmp(const void *key, const void *elem)
+{
+	uint64_t k = *(const uint64_t *)key, s = ((const struct kept *)elem)->seq;
+
+	return (k > s) - (k < s);
+}
+
 /* The bytes of an entry already read, read again (for a receipt whose
  * manifest differs from its handoff's); they must hash to the leaf the
  * audit computed when it read them. */
@@ -383,16 +392,10 @@ reread_entry(void *ctx, uint64_t seq, struct prov_buf *out, struct prov_err *e)
 			prov_buf_add(out, buf, len && buf[len - 1] == '\n' ? len - 1 : len);
 		free(buf);
 	} else {
-		size_t lo = 0, hi = a->nkept;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (a->kept[mid].seq < seq)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < a->nkept && a->kept[lo].seq == seq)
-			prov_buf_add(out, a->kept[lo].bytes, a->kept[lo].len);
+		const struct kept *k = a->nkept == 0 ? NULL :
+		    bsearch(&seq, a->kept, a->nkept, sizeof(*a->kept), kept_cmp);
+		if (k != NULL)
+			prov_buf_add(out, k->bytes, k->len);
 		else
 			rc = prov_seterr(e, PROV_FAILED, 0, "no entry %" PRIu64, seq);
 	}

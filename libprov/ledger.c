@@ -522,36 +522,41 @@ dup_or_null(const char *s)
 	return s ? prov_xstrdup(s) : NULL;
 }
 
-/* Index of the approval made by entry, or SIZE_MAX (binary search: the
- * approvals are kept in entry order). */
+/* bsearch comparators: approvals and handoffs are kept in entry order. */
+static int
+approval_cmp(const void *key, const void *elem)
+{
+	int64_t k = *(const int64_t *)key, e = ((const struct lean_approval *)elem)->entry;
+
+	return (k > e) - (k < e);
+}
+
+static int
+handoff_cmp(const void *key, const void *elem)
+{
+	uint64_t k = *(const uint64_t *)key, e = ((const struct lean_handoff *)elem)->seq;
+
+	return (k > e) - (k < e);
+}
+
+/* Index of the approval made by entry, or SIZE_MAX. */
 static size_t
 lean_approval_at(const struct lean *m, int64_t entry)
 {
-	size_t lo = 0, hi = m->nappr;
+	const struct lean_approval *a;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->appr[mid].entry < entry)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nappr && m->appr[lo].entry == entry ? lo : SIZE_MAX;
+	if (m->nappr == 0)
+		return SIZE_MAX;
+	a = bsearch(&entry, m->appr, m->nappr, sizeof(*m->appr), approval_cmp);
+	return a != NULL ? (size_t)(a - m->appr) : SIZE_MAX;
 }
 
 static const struct lean_handoff *
 lean_handoff_at(const struct lean *m, uint64_t seq)
 {
-	size_t lo = 0, hi = m->nhand;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (m->hand[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nhand && m->hand[lo].seq == seq ? &m->hand[lo] : NULL;
+	if (m->nhand == 0)
+		return NULL;
+	return bsearch(&seq, m->hand, m->nhand, sizeof(*m->hand), handoff_cmp);
 }
 
 /* The delegates an approval names, as the file's query reads them with
