@@ -20,8 +20,13 @@
 # 1000 queries: the first run builds the index file from the ledger's
 # entries, the second loads it, the third follows one more handoff (only
 # that entry is read).
+# Growth (bench_pdqidx -g): for K in $GROW_K (default 10^3 and 10^5)
+# hashes added to a saved index of $GROW_BASE (10^6) clustered hashes, the
+# save as a whole-file rewrite (before) and as an appended record (after),
+# the load of the appended file, the merge, and the query throughput with
+# the K hashes in the directly scanned tail and merged into the tables.
 # Environment: BENCH_DIR (scratch), PROV_BIN, PROV_BENCH_BIN, SIZES,
-# QUERIES, LINEAR, ARTIFACTS.
+# QUERIES, LINEAR, ARTIFACTS, GROW_BASE, GROW_K.
 #
 # Figures of 2026-11-29 on the 2-core development machine while several
 # other builds and test suites ran on it (load average 8 to 14), so wall
@@ -42,6 +47,18 @@
 # building the index from the ledger, 1.1 s loading it, 1.2 s after one
 # more handoff of 100 frames (read from that entry alone, kept beside the
 # tables); the index file is 15 MB.
+#
+# Growth, 2026-11-29, same machine, load average about 16 (wall seconds,
+# inflated accordingly), 10^6 clustered hashes (110.8 MB file):
+#   K       rewrite  append   appended    load    merge   q/cpus tail/merged  RSS
+#   10^3    3.98 s   0.050 s     48 KB   1.80 s   7.6 s    6144 / 7255        274 MB
+#   10^5    3.00 s   0.076 s    4.8 MB   2.09 s   7.8 s    3394 / 6660        289 MB
+# A save after growth costs 48 bytes per new hash instead of rewriting
+# 111 MB.  A tail of 10^5 (1/10 of the base) halves query throughput, so
+# prov_pdqidx_open_ledger still merges once the tail passes 1/64 (and
+# 4096): a handoff of 10^5 frames into 10^6 is not appended but merged
+# at once, as before; 10^3-frame handoffs are appended until about
+# 15 of them have accumulated.
 set -u
 : "${BENCH_DIR:?}" "${PROV_BENCH_BIN:?}" "${PROV_BIN:?}"
 SIZES=${SIZES:-"1000000 10000000"}
@@ -72,6 +89,24 @@ for n in $SIZES; do
 done
 echo "(10^4 queries at distance 31 on 2 threads; idx_q/cpus = queries per CPU second;"
 echo " lin_all_s = the linear scan's time for all queries, extrapolated)"
+
+# Growth: a handoff of K frames appended to an index of GROW_BASE hashes.
+echo "-- index growth: K hashes added to a saved index of ${GROW_BASE:=1000000} (clustered)"
+printf '%-8s %10s %10s %10s %9s %10s %11s %11s %8s\n' K rewrite_s append_s appended_B \
+    load_s merge_s q/cpus_tail q/cpus_merged rss_MB
+for k in ${GROW_K:-1000 100000}; do
+	/usr/bin/time -f "%M" -o "$dir/rss" "$B" -g "$k" -c -t 2 -q 2000 "$GROW_BASE" "$dir/gidx" \
+	    >"$dir/out" || { echo "bench-pdqidx: growth failed" >&2; exit 2; }
+	v() { sed -n "s/^$1 //p" "$dir/out"; }
+	printf '%-8s %10s %10s %10s %9s %10s %11s %11s %8s\n' "$k" "$(v grow_rewrite_s)" \
+	    "$(v grow_append_s)" "$(v grow_appended_bytes)" "$(v grow_load_appended_s)" \
+	    "$(v grow_merge_s)" "$(v grow_qps_cpu_tail)" "$(v grow_qps_cpu_merged)" \
+	    $(($(cat "$dir/rss") / 1024))
+	rm -f "$dir/gidx"
+done
+echo "(rewrite = every save before append records; append = one record at the end;"
+echo " merge = tables rebuilt and file rewritten, done once the tail passes 1/64;"
+echo " q/cpus = 2000 queries per CPU second with the K hashes scanned as a tail / merged)"
 
 ARTIFACTS=${ARTIFACTS:-100000}
 PL=$PROV_BIN/prov-ledger

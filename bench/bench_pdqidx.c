@@ -15,8 +15,21 @@
  * kernel over every stored hash), both on THREADS threads, and checks that
  * both give the same hits for the queries they share.  Prints one
  * "key value" line per figure.
+ *
+ *     bench_pdqidx -g K [-c] [-q QUERIES] [-t THREADS] N FILE
+ *
+ * Growth instead: saves the index of N hashes to FILE, then, as a ledger
+ * append does, loads it, adds K more (a handoff's frames) and saves it,
+ * timed three ways: rewriting the whole file (what every save did before
+ * the append records), appending a record to FILE (prov_pdqidx_save on
+ * the file it was loaded from), and rebuilding the tables and rewriting
+ * (what prov_pdqidx_open_ledger does once the unindexed tail passes 1/64
+ * of the hashes).  Then the load time of the appended file and the query
+ * throughput with the K hashes in the scanned tail against the rebuilt
+ * index.
  */
 #include <err.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +105,124 @@ num(const char *s, long min, long max)
 	return v;
 }
 
+static struct prov_pdqidx *
+load(const char *path)
+{
+	struct prov_pdqidx *x;
+	struct prov_err e;
+
+	if (prov_pdqidx_load(&x, path, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	return x;
+}
+
+static void
+save(struct prov_pdqidx *x, const char *path)
+{
+	struct prov_err e;
+
+	if (prov_pdqidx_save(x, path, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+}
+
+/* K more hashes near the stored ones (a new handoff of the same series). */
+static void
+add_more(struct prov_pdqidx *x, const struct prov_pdqidx_item *base, size_t n, size_t k)
+{
+	struct prov_pdqidx_item *it = calloc(k, sizeof(*it));
+	struct prov_pdqidx_stamp st;
+	struct prov_err e;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		it[i] = base[rnd() % n];
+		flip(it[i].hash, 8);
+		it[i].id = n + i;
+	}
+	if (prov_pdqidx_add(x, it, k, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	prov_pdqidx_stamp(x, &st);
+	st.size++;
+	prov_pdqidx_set_stamp(x, &st);
+	free(it);
+}
+
+static double
+qps(const struct prov_pdqidx *x, const unsigned char *qs, size_t nq, unsigned threads)
+{
+	struct prov_pdqidx_hits h;
+	struct prov_err e;
+	double c0 = cpu();
+
+	if (prov_pdqidx_search_many(x, qs, nq, 31, threads, 0, &h, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	prov_pdqidx_hits_release(&h);
+	return (double)nq / (cpu() - c0);
+}
+
+static int
+growth(const struct prov_pdqidx_item *items, size_t n, size_t k, const unsigned char *qs,
+    size_t nq, unsigned threads, const char *path)
+{
+	struct prov_pdqidx *x;
+	struct prov_buf other = PROV_BUF_INIT;
+	struct stat st;
+	struct prov_err e;
+	double t0, trew, tapp, tmerge, tload;
+	off_t base;
+	uint64_t seed = rng;
+
+	prov_pdqidx_new(&x, &e);
+	if (prov_pdqidx_add(x, items, n, &e) != PROV_OK ||
+	    prov_pdqidx_build(x, threads, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	save(x, path);
+	prov_pdqidx_free(x);
+	stat(path, &st);
+	base = st.st_size;
+	prov_buf_addf(&other, "%s.rewrite", path);
+
+	/* Before: load, add, rewrite the whole file. */
+	x = load(path);
+	add_more(x, items, n, k);
+	t0 = now();
+	save(x, other.buf);
+	trew = now() - t0;
+	prov_pdqidx_free(x);
+	unlink(other.buf);
+	/* After: load, add (the same hashes), append. */
+	rng = seed;
+	x = load(path);
+	add_more(x, items, n, k);
+	t0 = now();
+	save(x, path);
+	tapp = now() - t0;
+	prov_pdqidx_free(x);
+	stat(path, &st);
+	t0 = now();
+	x = load(path);
+	tload = now() - t0;
+	printf("grow_k %zu\n", k);
+	printf("grow_base_mb %.1f\n", (double)base / 1048576.0);
+	printf("grow_appended_bytes %lld\n", (long long)(st.st_size - base));
+	printf("grow_rewrite_s %.3f\n", trew);
+	printf("grow_append_s %.4f\n", tapp);
+	printf("grow_load_appended_s %.3f\n", tload);
+	printf("grow_index_mb %.1f\n", (double)prov_pdqidx_memory(x) / 1048576.0);
+	printf("grow_qps_cpu_tail %.0f\n", qps(x, qs, nq, threads));
+	/* The merge: tables over everything, the file rewritten. */
+	t0 = now();
+	if (prov_pdqidx_build(x, threads, &e) != PROV_OK)
+		errx(2, "%s", e.msg);
+	save(x, path);
+	tmerge = now() - t0;
+	printf("grow_merge_s %.3f\n", tmerge);
+	printf("grow_qps_cpu_merged %.0f\n", qps(x, qs, nq, threads));
+	prov_pdqidx_free(x);
+	prov_buf_release(&other);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -105,11 +236,13 @@ main(int argc, char **argv)
 	size_t n, i, nq = 10000, nlin = 200, j, k;
 	unsigned threads = 2;
 	int clustered = 0, dist = 31, ch;
+	size_t grow_k = 0;
 	double t0, c0, tbuild, tsave, tload, tidx, tlin, cbuild, cidx, clin;
 
-	while ((ch = getopt(argc, argv, "cd:l:q:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "cd:g:l:q:t:")) != -1) {
 		switch (ch) {
 		case 'c': clustered = 1; break;
+		case 'g': grow_k = (size_t)num(optarg, 1, 100000000); break;
 		case 'd': dist = (int)num(optarg, 0, 256); break;
 		case 'l': nlin = (size_t)num(optarg, 0, 1000000); break;
 		case 'q': nq = (size_t)num(optarg, 1, 10000000); break;
@@ -157,6 +290,12 @@ main(int argc, char **argv)
 		}
 	}
 
+	if (grow_k) {
+		growth(items, n, grow_k, qs, nq, threads, argv[1]);
+		free(items);
+		free(qs);
+		return 0;
+	}
 	prov_pdqidx_new(&x, &e);
 	t0 = now();
 	c0 = cpu();

@@ -59,12 +59,34 @@
  * forged checksum cannot make a search read out of bounds.  Saving writes a
  * temporary file and renames it over the old one, so a reader sees the old
  * or the new file, never half of one.
+ *
+ * Growth is appended.  After the base file (header.file_size bytes) come
+ * append records, one per save of an index that grew since it was loaded
+ * or saved with the same tables:
+ *     record header (96 bytes): "PROVPDQA", count k, the stamp's ledger
+ *         size before (it must equal the stamp so far: the records chain)
+ *         and after, the root after, a checksum of header and payload
+ *     hashes   k x 32 bytes
+ *     items    k x 16 bytes
+ * written with one write(2) under an exclusive flock(2), after checking
+ * that the file is still the one loaded (device, inode, length), and
+ * fdatasync'd.  Their hashes join the tail that queries scan directly.
+ * Loading reads records while they are whole, checksummed and chained; a
+ * torn or damaged record (a crash in the middle of an append) ends the
+ * list: the index is then that of the last good record's stamp, the caller
+ * (prov_pdqidx_open_ledger) reads the ledger from there, and the next save
+ * rewrites the whole file, so the damage is dropped, never used.  Saving
+ * rewrites the whole file instead when the tables were rebuilt (the tail
+ * grew past its share, see pdqmatch.c), when the file changed under us, or
+ * after MAX_SEGMENTS records.  An append costs 48 bytes per new hash, not
+ * the 112 per stored hash of a rewrite.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,8 +101,11 @@
 #define BOM 0x01020304u
 #define MAX_RADIUS 3		/* r <= 3: d <= 63 through the tables */
 #define MAX_ITEMS 0xfffffff0u
+#define SEG_HEADER_SIZE 96
+#define MAX_SEGMENTS 4096	/* then one rewrite: loading stays quick */
 
 static const char magic[8] = { 'P', 'R', 'O', 'V', 'P', 'D', 'Q', 'X' };
+static const char seg_magic[8] = { 'P', 'R', 'O', 'V', 'P', 'D', 'Q', 'A' };
 
 /* The stored form of a caller's item: 16 bytes. */
 struct item_rec {
@@ -107,6 +132,16 @@ struct prov_pdqidx {
 	uint32_t *own_off, *own_list;
 	size_t alloc;
 	struct prov_pdqidx_stamp stamp;
+	/* The file this index was loaded from or last saved to: its length
+	 * (where an append goes), identity, the hashes, tables and ledger
+	 * size it holds, its append records, and whether a bad record was
+	 * met (then the next save rewrites it). */
+	uint64_t file_len;
+	dev_t file_dev;
+	ino_t file_ino;
+	size_t file_n, file_built, file_segs;
+	uint64_t file_stamp_size, file_cksum;	/* and its header's checksum */
+	int file_torn;
 };
 
 /* Masks of popcount <= MAX_RADIUS in 16 bits, by popcount: 1, 16, 120, 560. */
@@ -699,6 +734,17 @@ struct header {
 };
 _Static_assert(sizeof(struct header) == HEADER_SIZE, "128-byte header");
 
+struct seg_header {
+	char magic[8];
+	uint64_t count;
+	uint64_t from_size;		/* the stamp's size before this record */
+	uint64_t stamp_size;		/* and after it */
+	unsigned char stamp_root[32];
+	uint64_t checksum;		/* header (checksum 0) and payload */
+	unsigned char reserved[SEG_HEADER_SIZE - 72];
+};
+_Static_assert(sizeof(struct seg_header) == SEG_HEADER_SIZE, "96-byte record header");
+
 /*
  * A 64-bit checksum at memory speed: four independent multiply-xor lanes
  * over 64-bit words, folded at the end.  Not cryptographic (see the top).
@@ -800,17 +846,84 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * Appends the hashes added since the file was loaded or saved, and the
+ * stamp, as one record at the end of the file at path.  0 when done; -1
+ * when the file must be rewritten instead (it is not the one loaded, or
+ * the append failed: a partial record is never read, see the top).
+ */
+static int
+append_segment(struct prov_pdqidx *x, const char *path)
+{
+	struct seg_header sh;
+	struct header h;
+	struct cksum k;
+	struct stat st;
+	size_t cnt = x->n - x->file_n, len = SEG_HEADER_SIZE + cnt * 48;
+	unsigned char *rec;
+	int fd, ok;
+
+	if ((fd = open(path, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	/* The file we loaded or wrote, untouched since: same inode, length
+	 * and header (whose checksum covers the base). */
+	if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0 || st.st_dev != x->file_dev ||
+	    st.st_ino != x->file_ino || (uint64_t)st.st_size != x->file_len ||
+	    pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, magic, sizeof(magic)) != 0 || h.checksum != x->file_cksum) {
+		close(fd);
+		return -1;
+	}
+	memset(&sh, 0, sizeof(sh));
+	memcpy(sh.magic, seg_magic, sizeof(seg_magic));
+	sh.count = cnt;
+	sh.from_size = x->file_stamp_size;
+	sh.stamp_size = x->stamp.size;
+	memcpy(sh.stamp_root, x->stamp.root, 32);
+	cksum_init(&k);
+	cksum_update(&k, &sh, sizeof(sh));
+	cksum_update(&k, x->hashes + 4 * x->file_n, cnt * 32);
+	cksum_update(&k, x->items + x->file_n, cnt * sizeof(struct item_rec));
+	sh.checksum = cksum_final(&k);
+	/* One buffer, one write: a crash leaves a prefix of it at most. */
+	rec = prov_xmalloc(len);
+	memcpy(rec, &sh, sizeof(sh));
+	memcpy(rec + SEG_HEADER_SIZE, x->hashes + 4 * x->file_n, cnt * 32);
+	memcpy(rec + SEG_HEADER_SIZE + cnt * 32, x->items + x->file_n,
+	    cnt * sizeof(struct item_rec));
+	ok = write_all(fd, rec, len) == 0 && fdatasync(fd) == 0;
+	free(rec);
+	if (!ok) {
+		/* Cut what may have been written; a rewrite follows anyway. */
+		if (ftruncate(fd, (off_t)x->file_len) != 0)
+			x->file_torn = 1;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	x->file_len += len;
+	x->file_n = x->n;
+	x->file_segs++;
+	x->file_stamp_size = x->stamp.size;
+	return 0;
+}
+
 int
 prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 {
 	struct header h;
 	struct cksum k;
 	struct prov_buf tmp = PROV_BUF_INIT;
+	struct stat st;
 	size_t bodylen;
 	int fd, rc;
 
 	if (x->off == NULL && (rc = prov_pdqidx_build(x, 1, e)) != PROV_OK)
 		return rc;
+	if (x->file_len && !x->file_torn && x->built == x->file_built && x->n >= x->file_n &&
+	    x->stamp.size >= x->file_stamp_size && x->file_segs < MAX_SEGMENTS &&
+	    append_segment(x, path) == 0)
+		return PROV_OK;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, magic, sizeof(magic));
 	h.version = FILE_VERSION;
@@ -853,13 +966,22 @@ prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e)
 		prov_buf_release(&tmp);
 		return rc;
 	}
-	if (close(fd) != 0 || rename(tmp.buf, path) != 0) {
+	if (fstat(fd, &st) != 0 || close(fd) != 0 || rename(tmp.buf, path) != 0) {
 		rc = prov_seterr(e, PROV_FAILED, errno, "%s: %s", path, strerror(errno));
 		unlink(tmp.buf);
 		prov_buf_release(&tmp);
 		return rc;
 	}
 	prov_buf_release(&tmp);
+	x->file_len = h.file_size;
+	x->file_dev = st.st_dev;
+	x->file_ino = st.st_ino;
+	x->file_n = x->n;
+	x->file_built = x->built;
+	x->file_segs = 0;
+	x->file_stamp_size = x->stamp.size;
+	x->file_cksum = h.checksum;
+	x->file_torn = 0;
 	return PROV_OK;
 }
 
@@ -885,6 +1007,53 @@ tables_sane(const uint32_t *off, const uint32_t *list, size_t n)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * Reads the append records of a mapped file from pos to end into x while
+ * they are whole, checksummed and chained (see the top); returns where
+ * the good ones end.  A bad one sets x->file_torn.
+ */
+static uint64_t
+load_segments(struct prov_pdqidx *x, const unsigned char *map, uint64_t pos, uint64_t end)
+{
+	struct seg_header sh;
+	struct cksum k;
+	uint64_t cnt;
+
+	while (pos < end) {
+		if (end - pos < SEG_HEADER_SIZE)
+			break;
+		memcpy(&sh, map + pos, sizeof(sh));
+		cnt = sh.count;
+		if (memcmp(sh.magic, seg_magic, sizeof(seg_magic)) != 0 ||
+		    cnt > MAX_ITEMS - x->n || (end - pos - SEG_HEADER_SIZE) / 48 < cnt ||
+		    sh.from_size != x->stamp.size || sh.stamp_size < sh.from_size)
+			break;
+		{
+			struct seg_header z = sh;
+
+			z.checksum = 0;
+			cksum_init(&k);
+			cksum_update(&k, &z, sizeof(z));
+			cksum_update(&k, map + pos + SEG_HEADER_SIZE, (size_t)cnt * 48);
+			if (cksum_final(&k) != sh.checksum)
+				break;
+		}
+		if (cnt) {
+			own(x, x->n + (size_t)cnt);
+			memcpy(x->own_hashes + 4 * x->n, map + pos + SEG_HEADER_SIZE, (size_t)cnt * 32);
+			memcpy(x->own_items + x->n, map + pos + SEG_HEADER_SIZE + cnt * 32,
+			    (size_t)cnt * sizeof(struct item_rec));
+			x->n += (size_t)cnt;
+		}
+		x->stamp.size = sh.stamp_size;
+		memcpy(x->stamp.root, sh.stamp_root, 32);
+		x->file_segs++;
+		pos += SEG_HEADER_SIZE + cnt * 48;
+	}
+	x->file_torn = pos < end;
+	return pos;
 }
 
 int
@@ -932,8 +1101,8 @@ prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e)
 		    (unsigned long long)n, (unsigned long long)nb);
 	want = HEADER_SIZE + n * (32 + sizeof(struct item_rec)) + (uint64_t)CHUNKS * (BUCKETS + 1) * 4 +
 	    (uint64_t)CHUNKS * nb * 4;
-	if (h.file_size != want || (uint64_t)st.st_size != want)
-		BAD("%s: index size %llu, expected %llu (truncated or grown)", path,
+	if (h.file_size != want || (uint64_t)st.st_size < want)
+		BAD("%s: index size %llu, expected %llu (truncated)", path,
 		    (unsigned long long)st.st_size, (unsigned long long)want);
 	{
 		struct header z = h;
@@ -964,6 +1133,13 @@ prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e)
 #undef BAD
 	x->stamp.size = h.stamp_size;
 	memcpy(x->stamp.root, h.stamp_root, 32);
+	x->file_dev = st.st_dev;
+	x->file_ino = st.st_ino;
+	x->file_built = x->built;
+	x->file_cksum = h.checksum;
+	x->file_len = load_segments(x, map, want, (uint64_t)st.st_size);
+	x->file_n = x->n;
+	x->file_stamp_size = x->stamp.size;
 	*out = x;
 	return PROV_OK;
 }

@@ -252,7 +252,9 @@ prov_pdqidx_open_ledger(struct prov_pdqidx **out, struct prov_ledger *l, const c
 		}
 	}
 	/* A fresh index is built; a loaded one only when the hashes its
-	 * tables do not cover grow beyond 4096 and 1/64 of all. */
+	 * tables do not cover grow beyond 4096 and 1/64 of all (queries scan
+	 * those directly: bench-pdqidx).  Until then a save appends the new
+	 * hashes to the file; a rebuild rewrites it (pdqindex.c). */
 	if ((info->rebuilt || (prov_pdqidx_unindexed(x) > 4096 &&
 	    prov_pdqidx_unindexed(x) > prov_pdqidx_count(x) / 64)) &&
 	    (rc = prov_pdqidx_build(x, nthreads, e)) != PROV_OK) {

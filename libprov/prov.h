@@ -797,13 +797,21 @@ PROV_API int prov_pdqidx_search_many(const struct prov_pdqidx *x,
     struct prov_pdqidx_hits *out, struct prov_err *e);
 /* Frees the hits and empties h. */
 PROV_API void prov_pdqidx_hits_release(struct prov_pdqidx_hits *h);
-/* Writes x to path through a temporary file renamed over it, with x's
- * stamp and a checksum; its tables as they are (built first when x never
- * was), the hashes they do not cover yet after them. */
+/* Saves x to path.  When path is the file x was loaded from or last saved
+ * to, unchanged since (same inode, length and header), with the same
+ * tables, only what was added since (hashes and stamp) is appended as one
+ * checksummed record under an exclusive flock; otherwise the whole index is
+ * written through a temporary file renamed over path, with x's stamp and a
+ * checksum: its tables as they are (built first when x never was), the
+ * hashes they do not cover yet after them.  Not for two threads on one x. */
 PROV_API int prov_pdqidx_save(struct prov_pdqidx *x, const char *path, struct prov_err *e);
-/* Maps an index file and checks its header, size, checksum and tables.
- * PROV_WARN when the file does not exist, PROV_FAILED when it is corrupt
- * or of another version (the caller rebuilds it), else PROV_OK. */
+/* Maps an index file and checks its header, size, checksum and tables,
+ * then reads its appended records while they are whole, checksummed and
+ * chained by their stamps; a torn or damaged record and what follows are
+ * ignored (the stamp is the last good record's, and the next save
+ * rewrites the file).  PROV_WARN when the file does not exist,
+ * PROV_FAILED when it is corrupt or of another version (the caller
+ * rebuilds it), else PROV_OK. */
 PROV_API int prov_pdqidx_load(struct prov_pdqidx **out, const char *path, struct prov_err *e);
 
 /*

@@ -175,7 +175,7 @@ test_expect_success 'the index is reused as it is while the ledger has not grown
 '
 
 test_expect_success 'a new handoff is added to the index and matched' '
-	before=$(stat -c %i studio.ledger.pdqidx) &&
+	before=$(stat -c "%i %s" studio.ledger.pdqidx) &&
 	(cd "$CORPUS" && xargs prov-test raster_fp <"$TRASH/frames2") >raw2 &&
 	(cd "$CORPUS" && "$PYTHON" "$TRASH/manifest.py" "$VEC") <raw2 >m2 &&
 	prov-ledger handoff --to vendorA --project ep104 --key studio.key <m2 >h2 &&
@@ -187,7 +187,9 @@ test_expect_success 'a new handoff is added to the index and matched' '
 	"$PYTHON" got.py <out >got2 &&
 	test_cmp expect2 got2 &&
 	grep -q " 4 [0-9]* 0 [0-9]* png/pngsuite/" got2 &&
-	test "$(stat -c %i studio.ledger.pdqidx)" != "$before"
+	# appended to the file (the same inode, longer), not rewritten
+	set -- $before $(stat -c "%i %s" studio.ledger.pdqidx) &&
+	test "$1" = "$3" && test "$4" -gt "$2"
 '
 
 test_expect_success 'a corrupt index is detected and rebuilt, with the same answer' '

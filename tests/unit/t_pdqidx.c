@@ -535,6 +535,156 @@ DEFINE_TEST(test_pdqidx_corrupt_files_refused)
 	prov_pdqidx_free(x);
 }
 
+/* Adds stored[from, to) to x (ids 1000 + i, as index_of) and stamps it
+ * with ledger size size. */
+static void
+grow(struct prov_pdqidx *x, const unsigned char *stored, size_t from, size_t to, uint64_t size)
+{
+	struct prov_pdqidx_item *it = calloc(to - from + 1, sizeof(*it));
+	struct prov_pdqidx_stamp st;
+	size_t i;
+
+	for (i = from; i < to; i++) {
+		memcpy(it[i - from].hash, stored + 32 * i, 32);
+		it[i - from].id = 1000 + i;
+		it[i - from].sub = (uint32_t)(i * 7);
+		it[i - from].part = (uint16_t)(i % 3);
+		it[i - from].quality = (uint8_t)(i % 101);
+	}
+	prov_pdqidx_add(x, it, to - from, NULL);
+	memset(&st, 0, sizeof(st));
+	st.size = size;
+	st.root[0] = (unsigned char)size;
+	prov_pdqidx_set_stamp(x, &st);
+	free(it);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+/* x holds stored[0, n) with those ids, and is exact at distance 31. */
+static void
+check_index(const struct prov_pdqidx *x, const unsigned char *stored, size_t n, uint64_t size)
+{
+	struct prov_pdqidx_stamp st;
+	struct prov_pdqidx_item it;
+	unsigned char q[32];
+	size_t i;
+
+	assert_eq_int(prov_pdqidx_count(x), n);
+	prov_pdqidx_stamp(x, &st);
+	assert_eq_int(st.size, size);
+	assert_eq_int(st.root[0], (unsigned char)size);
+	for (i = 0; i < n; i += 97) {
+		assert_eq_int(prov_pdqidx_item(x, i, &it), 0);
+		assert_eq_mem(it.hash, stored + 32 * i, 32);
+		assert_eq_int(it.id, 1000 + i);
+		assert_eq_int(it.quality, i % 101);
+	}
+	for (i = 0; i < 20; i++) {
+		memcpy(q, stored + 32 * (rnd() % n), 32);
+		flip(q, (int)(rnd() % 32));
+		assert_true(same_as_linear(x, stored, n, q, 31) >= 1);
+	}
+}
+
+DEFINE_TEST(test_pdqidx_growth_appended_torn_tail_dropped)
+{
+	size_t n = 2000, i;
+	unsigned char *stored = malloc(32 * (n + 1000));
+	struct prov_pdqidx *x, *y, *z;
+	struct prov_err e;
+	long base, s1, s2;
+
+	rng_state = 4242;
+	for (i = 0; i < n + 1000; i++)
+		random_hash(stored + 32 * i);
+	x = index_of(stored, n, 1);
+	grow(x, stored, n, n, 10);
+	assert_ok(prov_pdqidx_save(x, "seg", &e));
+	base = file_size("seg");
+	/* Loaded, grown, saved: one record appended, 96 + 48 bytes a hash. */
+	assert_ok(prov_pdqidx_load(&y, "seg", &e));
+	grow(y, stored, n, n + 300, 20);
+	assert_ok(prov_pdqidx_save(y, "seg", &e));
+	assert_eq_int(file_size("seg"), base + 96 + 300 * 48);
+	/* A ledger entry without hashes: a record of the stamp alone. */
+	grow(y, stored, n + 300, n + 300, 25);
+	assert_ok(prov_pdqidx_save(y, "seg", &e));
+	s1 = file_size("seg");
+	assert_eq_int(s1, base + 2 * 96 + 300 * 48);
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	check_index(z, stored, n + 300, 25);
+	assert_eq_int(prov_pdqidx_unindexed(z), 300);
+	/* A torn append (a crash in the middle of write): the record is
+	 * dropped, the index is the last good one's, and the next save
+	 * rewrites the file without it. */
+	grow(z, stored, n + 300, n + 400, 30);
+	assert_ok(prov_pdqidx_save(z, "seg", &e));
+	s2 = file_size("seg");
+	assert_eq_int(s2, s1 + 96 + 100 * 48);
+	prov_pdqidx_free(z);
+	for (i = 0; i < 3; i++) {
+		static const long cut[] = { 7, 100 * 48 + 1, 100 * 48 + 96 - 5 };
+
+		failure("cut %ld", cut[i]);
+		assert_eq_int(truncate("seg", s2 - cut[i]), 0);
+		assert_ok(prov_pdqidx_load(&z, "seg", &e));
+		check_index(z, stored, n + 300, 25);
+		prov_pdqidx_free(z);
+	}
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	grow(z, stored, n + 300, n + 500, 35);
+	assert_ok(prov_pdqidx_save(z, "seg", &e));
+	assert_eq_int(file_size("seg"), 128 + (long)(n + 500) * 48 + 16L * 65537 * 4 + 16L * (long)n * 4);
+	prov_pdqidx_free(z);
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	check_index(z, stored, n + 500, 35);
+	prov_pdqidx_free(z);
+	/* A damaged record (one bit of a hash) is dropped with what follows. */
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	grow(z, stored, n + 500, n + 600, 40);
+	assert_ok(prov_pdqidx_save(z, "seg", &e));
+	grow(z, stored, n + 600, n + 700, 45);
+	assert_ok(prov_pdqidx_save(z, "seg", &e));
+	prov_pdqidx_free(z);
+	{
+		long at = 128 + (long)(n + 500) * 48 + 16L * 65537 * 4 + 16L * (long)n * 4 + 96 + 33;
+		unsigned char c = 0;
+		FILE *fp = fopen("seg", "r+b");
+
+		fseek(fp, at, SEEK_SET);
+		c = (unsigned char)fgetc(fp);
+		fseek(fp, at, SEEK_SET);
+		fputc(c ^ 0x10, fp);
+		fclose(fp);
+	}
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	check_index(z, stored, n + 500, 35);
+	prov_pdqidx_free(z);
+	/* Two processes grow the same file: the second finds it changed and
+	 * rewrites it whole with its own (consistent) index. */
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	prov_pdqidx_free(y);
+	assert_ok(prov_pdqidx_load(&y, "seg", &e));
+	grow(z, stored, n + 500, n + 800, 50);
+	assert_ok(prov_pdqidx_save(z, "seg", &e));
+	grow(y, stored, n + 500, n + 900, 60);
+	assert_ok(prov_pdqidx_save(y, "seg", &e));
+	prov_pdqidx_free(z);
+	assert_ok(prov_pdqidx_load(&z, "seg", &e));
+	check_index(z, stored, n + 900, 60);
+	prov_pdqidx_free(z);
+	prov_pdqidx_free(y);
+	prov_pdqidx_free(x);
+	free(stored);
+}
+
 /* ------------------------------------------------------------ the ledger */
 
 static char pdq_hex[8][65];
