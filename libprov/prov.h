@@ -1142,9 +1142,13 @@ PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t 
  * (the caller's) of {"artifact": i, "entry": handoff seq, "index": its
  * artifact number, "how": "bytes" | "pixels" | "perceptual", "distance"
  * (perceptual only)}, or NULL on failure.  x may be NULL.  Appending a
- * sighting with "matches" checks every claim (prov_ledger_append, import
- * and the audit's replay), so the ledger carries verified evidence; that
- * the list is complete is not checked.
+ * sighting checks every claim of its "matches" (prov_ledger_append, import
+ * and the audit's replay), so the ledger carries verified evidence, and
+ * checks that the exact matches are complete: every "bytes" match and,
+ * for an artifact without one, every "pixels" match this function would
+ * list must be there (a missing "matches" is an empty list), else the
+ * entry is refused naming the artifact left out.  Perceptual matches are
+ * not required, since which distance counts is the finder's choice.
  */
 #define PROV_SIGHTING_MAX_MATCHES 64
 PROV_API int prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
