@@ -117,6 +117,8 @@ test_expect_success 'import and the audit replay refuse a forged incomplete sigh
 	test_must_fail --status=1 prov-audit --export forged.ndjson >out 2>err &&
 	grep -q "^FAIL	entry 9 (sighting): sighting: artifact 0 (found/a.png) has the bytes of handoff 4 artifact 0 (again/frame_0016.png), and its matches omit it" out &&
 	grep -q "^FAILED	10 entries, 9 verified" out &&
+	test_must_fail --status=1 prov-audit --export - <forged.ndjson >out 2>err &&
+	grep -q "^FAIL	entry 9 (sighting): sighting: artifact 0 (found/a.png) has the bytes of handoff 4 artifact 0 (again/frame_0016.png), and its matches omit it" out &&
 	prov-audit --export good.ndjson >out &&
 	grep -q "^OK	9 entries, 9 verified" out
 '
