@@ -511,6 +511,8 @@ judge(json_t *r, json_t *archives, int *counted, int prob[3])
 		a = json_pack("{s:s,s:O}", "how", how, "total", json_object_get(m, "total"));
 		if ((v = json_object_get(m, "distance")) != NULL)
 			json_object_set(a, "distance", v);
+		if ((v = json_object_get(m, "transform")) != NULL)
+			json_object_set(a, "transform", v);
 		if ((v = json_array_get(json_object_get(m, "artifacts"), 0)) != NULL) {
 			json_object_set(a, "entry", json_object_get(v, "entry"));
 			json_object_set(a, "artifact", json_object_get(v, "artifact"));

@@ -216,6 +216,28 @@ test_expect_success 'members of an archive handed over whole are covered by it' 
 	    | .in_archive == \"pack.zip\" and .ok" pack.json
 '
 
+test_expect_success 'a re-encoded preview is only perceptually the same: no record' '
+	mkdir d5 &&
+	convert deliv/ep104/ep104_sq020_sh030.0101.exr -colorspace sRGB -resize 50% d5/preview.jpg &&
+	test_must_fail --status=1 prov-report --json d5.json d5 >out 2>err &&
+	test_must_be_empty err &&
+	grep -q "^check records: FAILED: 1 of 1 files has no ledger record$" out &&
+	grep -q "^d5/preview.jpg: only a perceptual match (a derived copy, not a record); matched by perceptual" out &&
+	test_json_valid report.schema.json d5.json &&
+	jq -e ".files[0].problems == [\"perceptual-only\"] and .files[0].match.how == \"perceptual\"
+	    and .files[0].thumbnail.width == 160" d5.json
+'
+
+test_expect_success 'an empty delivery fails; records from stdin' '
+	mkdir empty &&
+	test_must_fail --status=1 prov-report empty >out 2>err &&
+	test_must_be_empty err &&
+	grep -q "^FAIL: 0 files, 1 of 4 checks failed$" out &&
+	grep -q "^check records: FAILED: the delivery holds no file$" out &&
+	prov-report --records - <deliv.ndjson >out &&
+	head -n 1 out | grep -q "^PASS: 3 files"
+'
+
 test_expect_success 'usage and ledger errors exit 2' '
 	test_must_fail --status=2 prov-report >out 2>err &&
 	test_must_be_empty out && grep -q "^usage: prov-report" err &&
