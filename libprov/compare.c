@@ -79,21 +79,14 @@ same_str(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-/* Smallest PDQ distance between two records' images (hash and trimmed). */
+/* The closest pair of the two records' PDQ hashes (images, layers,
+ * trimmed; rotated and mirrored too unless upright), as prov-ledger match
+ * and prov-trace compare them; the distance, or -1. */
 static int
-pdq_distance(const json_t *a, const json_t *b)
+pdq_distance(const json_t *disk, const json_t *manifest, int upright, struct prov_pdq_pair *pp)
 {
-	const char *keys[] = { "pdq", "pdq_trimmed" };
-	int best = -1, i, j, d;
-
-	for (i = 0; i < 2; i++)
-		for (j = 0; j < 2; j++) {
-			d = prov_pdq_hex_distance(get(json_object_get(a, keys[i]), "hash"),
-			    get(json_object_get(b, keys[j]), "hash"));
-			if (d >= 0 && (best < 0 || d < best))
-				best = d;
-		}
-	return best;
+	return prov_pdq_records_nearest(disk, manifest, upright ? PROV_PDQ_ORIGINAL : PROV_PDQ_ANY,
+	    pp);
 }
 
 /* Index of the manifest: key -> array of record indices, in order. */
@@ -145,6 +138,7 @@ struct cmp {
 	long *pair;		/* manifest index, or one of the values above */
 	const char **status;
 	int *dist;
+	struct prov_pdq_pair *pp;	/* per disk record: its perceptual pair */
 	char *used, *by_content;
 	json_t *byname, *bytail, *bysha, *bypix;
 	struct prov_pdqidx *pdq;	/* the manifest's PDQ hashes, or NULL */
@@ -201,7 +195,8 @@ judge(struct cmp *c, size_t i, long j)
 		c->status[i] = "matched";
 	else if (same_str(get(d, "pixels"), get(m, "pixels")))
 		c->status[i] = "same-pixels";
-	else if ((c->dist[i] = pdq_distance(d, m)) >= 0 && c->dist[i] <= c->o->pdq_max)
+	else if ((c->dist[i] = pdq_distance(d, m, c->o->upright, &c->pp[i])) >= 0 &&
+	    c->dist[i] <= c->o->pdq_max)
 		c->status[i] = "perceptual";
 	else
 		c->status[i] = "changed";
@@ -299,25 +294,30 @@ index_manifest(struct cmp *c)
 	free(top);
 }
 
-/* The manifest's top-level PDQ hashes ("pdq", "pdq_trimmed") in an index. */
+/* Every PDQ hash of the manifest's records (prov_pdq_record_hashes) in an
+ * index. */
 static void
 index_pdq(struct cmp *c)
 {
-	static const char *const keys[] = { "pdq", "pdq_trimmed" };
-	struct prov_pdqidx_item *items = prov_xcalloc(2 * c->nm + 1, sizeof(*items));
-	size_t j, n = 0;
-	int k;
+	struct prov_pdqidx_item *items = NULL;
+	size_t j, n = 0, alloc = 0, k;
 
-	c->item_rec = prov_xcalloc(2 * c->nm + 1, sizeof(long));
-	for (j = 0; j < c->nm; j++)
-		for (k = 0; k < 2; k++) {
-			const char *h = get(json_object_get(json_array_get(c->manifest, j), keys[k]),
-			    "hash");
-			if (h == NULL || strlen(h) != 64 || prov_unhex(h, items[n].hash, 32) != 0)
-				continue;
+	for (j = 0; j < c->nm; j++) {
+		const json_t *m = json_array_get(c->manifest, j);
+
+		for (;;) {
+			k = prov_pdq_record_hashes(m, items + n, alloc - n);
+			if (n + k <= alloc)
+				break;
+			alloc = 2 * (n + k) + 64;
+			items = prov_xrealloc(items, alloc * sizeof(*items));
+			c->item_rec = prov_xrealloc(c->item_rec, alloc * sizeof(long));
+		}
+		for (; k > 0; k--) {
 			items[n].id = j;
 			c->item_rec[n++] = (long)j;
 		}
+	}
 	if (n == 0 || prov_pdqidx_new(&c->pdq, NULL) != PROV_OK ||
 	    prov_pdqidx_add(c->pdq, items, n, NULL) != PROV_OK ||
 	    prov_pdqidx_build(c->pdq, 1, NULL) != PROV_OK) {
@@ -347,34 +347,38 @@ nearest_hit(void *ctx, size_t item, int distance)
 	return 0;
 }
 
-/* Disk record i against every unclaimed manifest record's PDQ hashes. */
+/* Disk record i against every unclaimed manifest record's PDQ hashes:
+ * its hashes, and their variants unless upright, are searched in the
+ * index; the pair is then described by pdq_distance(). */
 static long
 nearest_pdq(struct cmp *c, size_t i, int *dist)
 {
-	static const char *const keys[] = { "pdq", "pdq_trimmed" };
 	const json_t *d = json_array_get(c->disk, i);
 	struct nearest n = { c, -1, c->o->pdq_max + 1 };
-	unsigned char q[32];
-	size_t j;
-	int k;
+	unsigned char (*rows)[PROV_PDQIDX_HASH_LEN];
+	int flags = c->o->upright ? 0 : PROV_PDQ_MATCH_DIHEDRAL;
+	size_t j, k, nr;
 
 	if (c->o->linear) {
 		for (j = 0; j < c->nm; j++) {
 			int dd;
 			if (c->used[j])
 				continue;
-			dd = pdq_distance(d, json_array_get(c->manifest, j));
+			dd = pdq_distance(d, json_array_get(c->manifest, j), c->o->upright, &c->pp[i]);
 			if (dd >= 0 && dd < n.bestd) {
 				n.bestd = dd;
 				n.best = (long)j;
 			}
 		}
-	} else if (c->pdq != NULL)
-		for (k = 0; k < 2; k++) {
-			const char *h = get(json_object_get(d, keys[k]), "hash");
-			if (h && strlen(h) == 64 && prov_unhex(h, q, 32) == 0)
-				prov_pdqidx_search(c->pdq, q, c->o->pdq_max, nearest_hit, &n);
-		}
+	} else if (c->pdq != NULL && (nr = prov_pdq_query_rows(d, flags, NULL, 0)) > 0) {
+		rows = prov_xcalloc(nr, sizeof(*rows));
+		prov_pdq_query_rows(d, flags, rows, nr);
+		for (k = 0; k < nr; k++)
+			prov_pdqidx_search(c->pdq, rows[k], c->o->pdq_max, nearest_hit, &n);
+		free(rows);
+	}
+	if (n.best >= 0)
+		pdq_distance(d, json_array_get(c->manifest, (size_t)n.best), c->o->upright, &c->pp[i]);
 	*dist = n.bestd;
 	return n.best;
 }
@@ -400,7 +404,7 @@ pair_by_content(struct cmp *c)
 			c->status[i] = "moved";
 		else if ((best = index_take(c->bypix, get(d, "pixels"), c->used)) >= 0)
 			c->status[i] = "same-pixels";
-		else if ((json_object_get(d, "pdq") || json_object_get(d, "pdq_trimmed")) &&
+		else if (prov_pdq_record_hashes(d, NULL, 0) > 0 &&
 		    (best = nearest_pdq(c, i, &bestd)) >= 0) {
 			c->status[i] = "perceptual";
 			c->dist[i] = bestd;
@@ -439,6 +443,7 @@ prov_compare_files(const json_t *manifest, const json_t *disk,
 	c.pair = prov_xcalloc(c.nd + 1, sizeof(long));
 	c.status = prov_xcalloc(c.nd + 1, sizeof(char *));
 	c.dist = prov_xcalloc(c.nd + 1, sizeof(int));
+	c.pp = prov_xcalloc(c.nd + 1, sizeof(*c.pp));
 	c.by_content = prov_xcalloc(c.nd + 1, 1);
 	c.used = prov_xcalloc(c.nm + 1, 1);
 	memset(&n, 0, sizeof(n));
@@ -469,8 +474,11 @@ prov_compare_files(const json_t *manifest, const json_t *disk,
 			line.status = c.status[i];
 			line.manifest = c.pair[i] >= 0 ? json_array_get(manifest, (size_t)c.pair[i]) : NULL;
 			line.by_content = c.by_content[i];
-			if (strcmp(c.status[i], "perceptual") == 0)
+			if (strcmp(c.status[i], "perceptual") == 0) {
 				line.distance = c.dist[i];
+				line.transform = c.pp[i].transform;
+				line.layer = c.pp[i].layer;
+			}
 			if (strcmp(c.status[i], "matched") == 0) n.matched++;
 			else if (strcmp(c.status[i], "changed") == 0) n.changed++;
 			else if (strcmp(c.status[i], "same-pixels") == 0) n.same_pixels++;
@@ -501,6 +509,7 @@ prov_compare_files(const json_t *manifest, const json_t *disk,
 	free(c.pair);
 	free(c.status);
 	free(c.dist);
+	free(c.pp);
 	free(c.by_content);
 	free(c.used);
 	if (counts)

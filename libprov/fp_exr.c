@@ -6,8 +6,8 @@
  * and tiled parts decode into a struct prov_image (level 0 of mip/rip maps),
  * deep parts are hashed as they stream (schemas/pixels-v1.md, "Deep
  * images") and flattened, band by band, into a float image for their PDQ
- * (schemas/pdq-v1.md section 8).  DWAA/DWAB parts, which OpenEXRCore 3.1.5 cannot decompress,
- * PIZ parts (faster there) and subsampled parts go through the C++ library
+ * (schemas/pdq-v1.md section 9).  DWAA/DWAB parts, which OpenEXRCore
+ * 3.1.5 cannot decompress, PIZ parts (faster there) and subsampled parts go through the C++ library
  * (exr_dwa.cpp, see use_cxx()) once Core has validated the header and every
  * chunk of the part.
  *
@@ -1120,7 +1120,7 @@ deep_hash_band(struct prov_sha256 *h, const struct deep_chunk *band, int n,
 /*
  * For the perceptual hash, a deep part is flattened to one colour per pixel
  * as "Interpreting OpenEXR Deep Pixels" composites it (schemas/pdq-v1.md
- * section 8): the samples of a pixel sorted front to back by Z, then ZBack
+ * section 9): the samples of a pixel sorted front to back by Z, then ZBack
  * (file order among equals), and added with "over" (premultiplied colour:
  * C += (1 - a) * C_s, a += (1 - a) * A_s) until the accumulated alpha
  * reaches 1.  A part without A has opaque samples: the front one wins.

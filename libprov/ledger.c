@@ -1027,35 +1027,6 @@ derived_members(struct prov_ledger *l, const char *type, json_t *body, const cha
 
 /* ------------------------------------------------------------- sightings */
 
-/* Smallest Hamming distance between any PDQ hash of a and any of b (every
- * hash prov_pdq_record_hashes() finds, as prov_pdq_match_records() takes
- * them), or -1 when either has none. */
-static int
-records_pdq_distance(const json_t *a, const json_t *b)
-{
-	size_t na = prov_pdq_record_hashes(a, NULL, 0), nb = prov_pdq_record_hashes(b, NULL, 0);
-	struct prov_pdqidx_item *x, *y;
-	size_t i, j;
-	int best = -1, d, k;
-
-	if (na == 0 || nb == 0)
-		return -1;
-	x = prov_xcalloc(na, sizeof(*x));
-	y = prov_xcalloc(nb, sizeof(*y));
-	na = prov_pdq_record_hashes(a, x, na);	/* without duplicates now */
-	nb = prov_pdq_record_hashes(b, y, nb);
-	for (i = 0; i < na; i++)
-		for (j = 0; j < nb; j++) {
-			for (d = 0, k = 0; k < PROV_PDQIDX_HASH_LEN; k++)
-				d += __builtin_popcount((unsigned)(x[i].hash[k] ^ y[j].hash[k]));
-			if (best < 0 || d < best)
-				best = d;
-		}
-	free(x);
-	free(y);
-	return best;
-}
-
 /* The handoff entry seq, parsed once per check (cache: seq -> entry). */
 static json_t *
 cached_handoff(struct prov_ledger *l, json_t *cache, json_int_t seq)
@@ -1084,8 +1055,11 @@ cached_handoff(struct prov_ledger *l, json_t *cache, json_int_t seq)
  * A sighting's "matches": each says that its artifact "artifact" is the
  * artifact "index" of the earlier handoff "entry", by "how": "bytes" (the
  * same sha256), "pixels" (the same pixels v1 hash) or "perceptual" (the
- * PDQ hashes "distance" apart).  Every claim is checked here, when the
- * sighting is appended, imported or replayed by an audit.
+ * PDQ hashes "distance" apart, the found image being the stored one turned
+ * by "transform" when one is given: prov_pdq_records_nearest(), deriving
+ * the variant from the hash bits as the match did).  Every claim is
+ * checked here, when the sighting is appended, imported or replayed by an
+ * audit.
  */
 static int
 check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
@@ -1104,11 +1078,19 @@ check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
 		json_t *m = json_array_get(matches, k), *entry, *rec, *mine;
 		json_t *ja = json_object_get(m, "artifact"), *je = json_object_get(m, "entry");
 		json_t *ji = json_object_get(m, "index"), *jd = json_object_get(m, "distance");
-		const char *how = str(m, "how");
-		int perceptual = how && strcmp(how, "perceptual") == 0, d;
+		const char *how = str(m, "how"), *tr = str(m, "transform");
+		int perceptual = how && strcmp(how, "perceptual") == 0, d, t = PROV_PDQ_ORIGINAL;
+		struct prov_pdq_pair pp;
 
+		/* "transform" names a variant other than the upright one. */
+		if (tr != NULL)
+			for (t = PROV_PDQ_ROT90; t <= PROV_PDQ_FLIPMINUS1; t++)
+				if (strcmp(tr, prov_pdq_variant_name(t)) == 0)
+					break;
 		if (!json_is_integer(ja) || !json_is_integer(je) || !json_is_integer(ji) ||
-		    how == NULL || json_object_size(m) != (size_t)(perceptual ? 5 : 4) ||
+		    how == NULL || (json_object_get(m, "transform") && (!perceptual || tr == NULL ||
+		    t > PROV_PDQ_FLIPMINUS1)) ||
+		    json_object_size(m) != (size_t)(perceptual ? 5 : 4) + (tr != NULL) ||
 		    (perceptual && !json_is_integer(jd)) || json_integer_value(ja) < 0 ||
 		    (mine = json_array_get(arts, (size_t)json_integer_value(ja))) == NULL ||
 		    json_integer_value(ji) < 0) {
@@ -1135,10 +1117,10 @@ check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
 			    strcmp(str(mine, "pixels"), str(rec, "pixels")) != 0)
 				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: the pixels differ", k);
 		} else if (perceptual) {
-			if ((d = records_pdq_distance(mine, rec)) != json_integer_value(jd))
+			if ((d = prov_pdq_records_nearest(mine, rec, t, &pp)) != json_integer_value(jd))
 				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: distance %"
-				    JSON_INTEGER_FORMAT " recorded, the PDQ hashes are %d apart", k,
-				    json_integer_value(jd), d);
+				    JSON_INTEGER_FORMAT " recorded, the PDQ hashes are %d apart%s%s", k,
+				    json_integer_value(jd), d, tr ? " as " : "", tr ? tr : "");
 		} else
 			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: how is bytes, pixels or perceptual", k);
 	}
@@ -1202,7 +1184,7 @@ prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
 	}
 	if (rc == PROV_OK && nq > 0 &&
 	    (rc = prov_pdq_match_records(x, l, q, nq, maxdist, nthreads ? nthreads : 1,
-		    0 /* upright: check_sighting compares the hashes as stored */, &m, e)) == PROV_OK) {
+		    PROV_PDQ_MATCH_DIHEDRAL, &m, e)) == PROV_OK) {
 		for (k = 0; k < m.n; k++) {
 			const struct prov_pdq_match *p = &m.v[k];
 			json_t *a = per[qi[p->query]];
@@ -1211,6 +1193,10 @@ prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
 			json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s,s:i}", "artifact",
 			    (json_int_t)qi[p->query], "entry", (json_int_t)p->entry, "index",
 			    (json_int_t)p->artifact, "how", "perceptual", "distance", p->distance));
+			/* A rotated or mirrored copy: check_sighting verifies it so. */
+			if (p->transform != PROV_PDQ_ORIGINAL)
+				json_object_set_new(json_array_get(a, json_array_size(a) - 1),
+				    "transform", json_string(prov_pdq_variant_name(p->transform)));
 		}
 		prov_pdq_matches_release(&m);
 	}

@@ -31,9 +31,11 @@ parse_pdq(const json_t *o, struct prov_pdqidx_item *it)
 	return 0;
 }
 
-/* Adds o's hash as part, unless the record already gave that hash. */
+/* Adds o's hash as part, unless the record already gave that hash; layer
+ * (may be NULL) is the "layers" element it came from, kept in src. */
 static void
-take(const json_t *o, uint16_t part, struct prov_pdqidx_item *out, size_t max, size_t *n)
+take(const json_t *o, uint16_t part, const json_t *layer, struct prov_pdqidx_item *out,
+    const json_t **src, size_t max, size_t *n)
 {
 	struct prov_pdqidx_item it;
 	size_t i;
@@ -47,13 +49,17 @@ take(const json_t *o, uint16_t part, struct prov_pdqidx_item *out, size_t max, s
 	for (i = 0; i < *n && i < max; i++)
 		if (memcmp(out[i].hash, it.hash, PROV_PDQIDX_HASH_LEN) == 0)
 			return;
-	if (*n < max)
+	if (*n < max) {
 		out[*n] = it;
+		if (src)
+			src[*n] = layer;
+	}
 	(*n)++;
 }
 
-size_t
-prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out, size_t max)
+/* prov_pdq_record_hashes(), and for each hash the layer it came from. */
+static size_t
+record_hashes(const json_t *rec, struct prov_pdqidx_item *out, const json_t **src, size_t max)
 {
 	json_t *imgs = json_object_get(rec, "images");
 	size_t i, n = 0;
@@ -62,21 +68,29 @@ prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out, size_t m
 		json_t *im = json_array_get(imgs, i), *layers = json_object_get(im, "layers");
 		size_t j;
 
-		take(json_object_get(im, "pdq"), (uint16_t)(i + 1), out, max, &n);
+		take(json_object_get(im, "pdq"), (uint16_t)(i + 1), NULL, out, src, max, &n);
 		take(json_object_get(im, "pdq_trimmed"), (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED),
-		    out, max, &n);
-		/* An EXR part's other views and layers (schemas/pdq-v1.md 6). */
+		    NULL, out, src, max, &n);
+		/* An EXR part's other views and layers (schemas/pdq-v1.md 6);
+		 * the unprefixed one repeats the image's hashes, so only the
+		 * prefixed ones are kept as layers. */
 		for (j = 0; j < json_array_size(layers); j++) {
 			json_t *l = json_array_get(layers, j);
 
-			take(json_object_get(l, "pdq"), (uint16_t)(i + 1), out, max, &n);
+			take(json_object_get(l, "pdq"), (uint16_t)(i + 1), l, out, src, max, &n);
 			take(json_object_get(l, "pdq_trimmed"),
-			    (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED), out, max, &n);
+			    (uint16_t)((i + 1) | PROV_PDQIDX_TRIMMED), l, out, src, max, &n);
 		}
 	}
-	take(json_object_get(rec, "pdq"), 0, out, max, &n);
-	take(json_object_get(rec, "pdq_trimmed"), PROV_PDQIDX_TRIMMED, out, max, &n);
+	take(json_object_get(rec, "pdq"), 0, NULL, out, src, max, &n);
+	take(json_object_get(rec, "pdq_trimmed"), PROV_PDQIDX_TRIMMED, NULL, out, src, max, &n);
 	return n;
+}
+
+size_t
+prov_pdq_record_hashes(const json_t *rec, struct prov_pdqidx_item *out, size_t max)
+{
+	return record_hashes(rec, out, NULL, max);
 }
 
 /* The artifacts array of an entry, or NULL when it has none. */
@@ -287,6 +301,118 @@ pdq_to_item(const struct prov_pdq *h, unsigned char b[PROV_PDQIDX_HASH_LEN])
 		b[2 * i] = (unsigned char)(h->w[15 - i] >> 8);
 		b[2 * i + 1] = (unsigned char)(h->w[15 - i] & 0xff);
 	}
+}
+
+/*
+ * The hashes searched for nh query hashes: hash i as variant v is row
+ * i * nv + v (nv is 8 with PROV_PDQ_MATCH_DIHEDRAL, else 1); a row found
+ * means the stored image turned by prov_pdq_variant_inverse(v) is the
+ * query.  malloc'd.
+ */
+static unsigned char *
+query_rows(const struct prov_pdqidx_item *qi, size_t nh, size_t nv)
+{
+	unsigned char *qh = prov_xmalloc((nh ? nh : 1) * nv * PROV_PDQIDX_HASH_LEN);
+	struct prov_pdq ph, var[8];
+	size_t i, v;
+
+	for (i = 0; i < nh; i++) {
+		if (nv == 1) {
+			memcpy(qh + i * PROV_PDQIDX_HASH_LEN, qi[i].hash, PROV_PDQIDX_HASH_LEN);
+			continue;
+		}
+		item_to_pdq(qi[i].hash, &ph);
+		prov_pdq_dihedral_hash(&ph, var);
+		for (v = 0; v < 8; v++)
+			pdq_to_item(&var[v], qh + (i * 8 + v) * PROV_PDQIDX_HASH_LEN);
+	}
+	return qh;
+}
+
+static int
+hamming(const unsigned char *a, const unsigned char *b)
+{
+	int d = 0, k;
+
+	for (k = 0; k < PROV_PDQIDX_HASH_LEN; k++)
+		d += __builtin_popcount((unsigned)(a[k] ^ b[k]));
+	return d;
+}
+
+size_t
+prov_pdq_query_rows(const json_t *rec, int flags, unsigned char (*rows)[PROV_PDQIDX_HASH_LEN],
+    size_t max)
+{
+	size_t nh = record_hashes(rec, NULL, NULL, 0), nv = (flags & PROV_PDQ_MATCH_DIHEDRAL) ? 8 : 1;
+	struct prov_pdqidx_item *qi;
+	unsigned char *qh;
+
+	if (nh == 0)
+		return 0;
+	if (rows == NULL || max < nh * nv)
+		return nh * nv;
+	qi = prov_xcalloc(nh, sizeof(*qi));
+	nh = record_hashes(rec, qi, NULL, nh);
+	qh = query_rows(qi, nh, nv);
+	memcpy(rows, qh, nh * nv * PROV_PDQIDX_HASH_LEN);
+	free(qh);
+	free(qi);
+	return nh * nv;
+}
+
+int
+prov_pdq_records_nearest(const json_t *found, const json_t *stored, int transform,
+    struct prov_pdq_pair *out)
+{
+	size_t nf = record_hashes(found, NULL, NULL, 0), ns = record_hashes(stored, NULL, NULL, 0);
+	struct prov_pdqidx_item *f, *st;
+	const json_t **src;
+	unsigned char *rows;
+	size_t i, j, v, nv = transform == PROV_PDQ_ANY ? 8 : 1;
+	int d;
+
+	memset(out, 0, sizeof(*out));
+	out->distance = -1;
+	if (nf == 0 || ns == 0 || transform < PROV_PDQ_ANY || transform > PROV_PDQ_FLIPMINUS1)
+		return -1;
+	f = prov_xcalloc(nf, sizeof(*f));
+	st = prov_xcalloc(ns, sizeof(*st));
+	src = prov_xcalloc(ns, sizeof(*src));
+	nf = record_hashes(found, f, NULL, nf);
+	ns = record_hashes(stored, st, src, ns);
+	if (transform == PROV_PDQ_ANY || transform == PROV_PDQ_ORIGINAL)
+		rows = query_rows(f, nf, nv);
+	else {
+		/* Only the variant whose inverse is transform. */
+		unsigned char *all = query_rows(f, nf, 8);
+		int want = prov_pdq_variant_inverse(transform);
+
+		rows = prov_xmalloc(nf * PROV_PDQIDX_HASH_LEN);
+		for (i = 0; i < nf; i++)
+			memcpy(rows + i * PROV_PDQIDX_HASH_LEN,
+			    all + (i * 8 + (size_t)want) * PROV_PDQIDX_HASH_LEN, PROV_PDQIDX_HASH_LEN);
+		free(all);
+	}
+	/* Variant 0 (upright) first, so that it wins a tie. */
+	for (v = 0; v < nv; v++)
+		for (i = 0; i < nf; i++)
+			for (j = 0; j < ns; j++) {
+				d = hamming(rows + (i * nv + v) * PROV_PDQIDX_HASH_LEN, st[j].hash);
+				if (out->distance >= 0 && d >= out->distance)
+					continue;
+				out->distance = d;
+				out->transform = transform == PROV_PDQ_ANY ?
+				    prov_pdq_variant_inverse((int)v) : transform;
+				out->part = st[j].part & ~PROV_PDQIDX_TRIMMED;
+				out->trimmed = (st[j].part & PROV_PDQIDX_TRIMMED) != 0;
+				out->layer = src[j] ? json_string_value(json_object_get(src[j],
+				    "layer")) : NULL;
+			}
+	free(rows);
+	free(f);
+	free(st);
+	free(src);
+	return out->distance;
 }
 
 static int
@@ -525,8 +651,7 @@ prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
     struct prov_pdq_matches *out, struct prov_err *e)
 {
 	struct prov_pdqidx_item *qi = NULL, item;
-	struct prov_pdq ph, var[8];
-	size_t *owner = NULL, nh = 0, alloc = 0, i, k, w, nv, v;
+	size_t *owner = NULL, nh = 0, alloc = 0, i, k, w, nv;
 	unsigned char *qh;
 	struct prov_pdqidx_hits hits;
 	struct prov_pdq_matches m = { NULL, 0 };
@@ -550,17 +675,7 @@ prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_ledger *l,
 	 * j * 8 + v: the stored images it finds are those the query is the
 	 * inverse of v of. */
 	nv = (flags & PROV_PDQ_MATCH_DIHEDRAL) ? 8 : 1;
-	qh = prov_xmalloc((nh ? nh : 1) * nv * PROV_PDQIDX_HASH_LEN);
-	for (i = 0; i < nh; i++) {
-		if (nv == 1) {
-			memcpy(qh + i * PROV_PDQIDX_HASH_LEN, qi[i].hash, PROV_PDQIDX_HASH_LEN);
-			continue;
-		}
-		item_to_pdq(qi[i].hash, &ph);
-		prov_pdq_dihedral_hash(&ph, var);
-		for (v = 0; v < 8; v++)
-			pdq_to_item(&var[v], qh + (i * 8 + v) * PROV_PDQIDX_HASH_LEN);
-	}
+	qh = query_rows(qi, nh, nv);
 	rc = prov_pdqidx_search_many(x, qh, nh * nv, maxdist, nthreads, 0, &hits, e);
 	free(qh);
 	free(qi);

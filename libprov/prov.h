@@ -475,7 +475,7 @@ extern const struct prov_format prov_format_webp;
  * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
  * description of prov_image_fingerprint() for flat parts (level 0 of
  * mip/rip maps), "deep", "samples" and (with opts->pdq) the "pdq" of the
- * flattened image (schemas/pdq-v1.md section 8) for deep parts, "tiled" and "levels"
+ * flattened image (schemas/pdq-v1.md section 9) for deep parts, "tiled" and "levels"
  * for tiled ones.  With opts->pdq, a flat part whose channels form groups
  * by prefix ("left.R", "diffuse.R", "right.Y") also gets "layers": one
  * entry per group with colour, the unprefixed one first, each with
@@ -877,6 +877,41 @@ PROV_API int prov_pdq_match_records(const struct prov_pdqidx *x, struct prov_led
 /* Drops the records' references, frees the list and empties m. */
 PROV_API void prov_pdq_matches_release(struct prov_pdq_matches *m);
 
+/* The closest pair of hashes of two records (prov_pdq_records_nearest). */
+struct prov_pdq_pair {
+	int distance;		/* -1 when either record has no hash */
+	int transform;		/* enum prov_pdq_variant turning stored into found */
+	int part;		/* stored hash: 0 top level, i + 1 images[i] */
+	int trimmed;		/* 1 when the stored hash was a "pdq_trimmed" one */
+	const char *layer;	/* the stored EXR layer's "layer" name when the hash
+				 * was one of a prefixed group (pdq-v1.md 6), else
+				 * NULL; borrowed from stored */
+};
+#define PROV_PDQ_ANY (-1)	/* prov_pdq_records_nearest: any of the 8 variants */
+/*
+ * The smallest Hamming distance between a found record's hashes and a
+ * stored record's (every hash prov_pdq_record_hashes() gives of each, as
+ * prov_pdq_match_records() compares them): with transform PROV_PDQ_ANY
+ * the found hashes in their 8 dihedral variants (derived from the bits,
+ * an upright pair winning a tie), otherwise only the variant that turns
+ * the stored image by transform (PROV_PDQ_ORIGINAL: as stored).  Fills
+ * out and returns the distance, -1 when either has no hash or transform
+ * is out of range.  Pure; out->layer is borrowed from stored.
+ */
+/*
+ * The hashes prov_pdq_match_records() searches for one record: each of its
+ * hashes (prov_pdq_record_hashes()), and with PROV_PDQ_MATCH_DIHEDRAL in
+ * flags each as its 8 variants: row k is hash k / nv as variant k % nv
+ * (nv 8 or 1); a stored hash near row k says the found image is the
+ * stored one turned by prov_pdq_variant_inverse(k % nv).  Writes the rows
+ * only when
+ * max is at least their number; returns their number.  Pure.
+ */
+PROV_API size_t prov_pdq_query_rows(const json_t *rec, int flags,
+    unsigned char (*rows)[PROV_PDQIDX_HASH_LEN], size_t max);
+PROV_API int prov_pdq_records_nearest(const json_t *found, const json_t *stored, int transform,
+    struct prov_pdq_pair *out);
+
 /* (end of PDQ index) */
 
 /* ------------------------------------------------------- Merkle (RFC 6962) */
@@ -1142,7 +1177,9 @@ PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t 
  * at most PROV_SIGHTING_MAX_MATCHES per artifact.  *out is a new array
  * (the caller's) of {"artifact": i, "entry": handoff seq, "index": its
  * artifact number, "how": "bytes" | "pixels" | "perceptual", "distance"
- * (perceptual only)}, or NULL on failure.  x may be NULL.  Appending a
+ * (perceptual only), "transform" (perceptual, a rotated or mirrored copy
+ * only: prov_pdq_match_records() with PROV_PDQ_MATCH_DIHEDRAL)}, or NULL
+ * on failure.  x may be NULL.  Appending a
  * sighting with "matches" checks every claim (prov_ledger_append, import
  * and the audit's replay), so the ledger carries verified evidence; that
  * the list is complete is not checked.
@@ -1271,6 +1308,11 @@ struct prov_compare_line {
 	const json_t *manifest;	/* the manifest record it was judged against, or NULL */
 	int distance;		/* PDQ distance for "perceptual", else -1 */
 	int by_content;		/* 1 when paired by content rather than by name */
+	/* For "perceptual": the enum prov_pdq_variant turning the manifest's
+	 * image into the file's (PROV_PDQ_ORIGINAL when upright), and the
+	 * manifest's EXR layer that matched, or NULL (prov_pdq_pair). */
+	int transform;
+	const char *layer;
 };
 struct prov_compare_counts {
 	uint64_t matched, changed, same_pixels, perceptual, moved, added, missing;
@@ -1285,8 +1327,11 @@ struct prov_compare_opts {
 	/* 1: perceptual pairing by a linear scan of the manifest (for
 	 * comparison); 0: through a struct prov_pdqidx of its hashes. */
 	int linear;
+	/* 1: only upright perceptual pairs; 0: also rotated and mirrored
+	 * copies, as prov_pdq_records_nearest() with PROV_PDQ_ANY. */
+	int upright;
 };
-/* pdq_max PROV_PDQ_MATCH, root_len NULL, linear 0. */
+/* pdq_max PROV_PDQ_MATCH, root_len NULL, linear 0, upright 0. */
 PROV_API void prov_compare_opts_default(struct prov_compare_opts *o);
 /* Calls fn for every judgement, disk records in their order, then the
  * missing ones in manifest order.  opts NULL means the defaults.  Returns
@@ -1326,8 +1371,11 @@ struct prov_trace_opts {
 	int pdq_max;		/* largest PDQ distance matched; negative: no
 				 * perceptual matching */
 	unsigned threads;	/* threads for the PDQ index (1 or more) */
+	int upright;		/* 1: no rotated or mirrored matches (as
+				 * prov_pdq_match_records() without
+				 * PROV_PDQ_MATCH_DIHEDRAL) */
 };
-/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread. */
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread, upright 0. */
 PROV_API void prov_trace_opts_default(struct prov_trace_opts *o);
 /*
  * Opens the ledger file at ledger_path read-only for tracing, with its PDQ
@@ -1347,7 +1395,8 @@ PROV_API void prov_trace_close(struct prov_trace *t);
  * "found", "kind", "sha256", "verdict" ("in-chain", "left-chain",
  * "no-custody", "untraced", "error", or "container" for an archive or a
  * sequence that matched nothing itself: its members are traced), "match" {"how": "bytes" | "pixels" |
- * "perceptual", "distance", "artifacts", "total"}, "custody" [edges],
+ * "perceptual", "distance", "transform", "artifacts" [{..., "transform",
+ * "layer"?}], "total"}, "custody" [edges],
  * "custodians", "last_approved", "exit", "sightings", "indicators" (those
  * no approved party accounts for) and "unapproved_indicators".  Returns
  * PROV_OK, or PROV_FATAL with e set when the ledger could not be read.

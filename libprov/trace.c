@@ -693,7 +693,7 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 	/* The perceptual matches of the rest, in one batch over the index. */
 	if (np && t->opts.pdq_max >= 0 &&
 	    (rc = prov_pdq_match_records(t->x, t->l, pending, np, t->opts.pdq_max,
-	    t->opts.threads, 0, &m, e)) != PROV_OK) {
+	    t->opts.threads, t->opts.upright ? 0 : PROV_PDQ_MATCH_DIHEDRAL, &m, e)) != PROV_OK) {
 		free(pending);
 		free(pidx);
 		json_decref(results);
@@ -702,11 +702,13 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 	for (j = 0; j < m.n; j++) {
 		const struct prov_pdq_match *p = &m.v[j];
 		json_t *res = json_array_get(results, pidx[p->query]), *a, *mo;
+		struct prov_pdq_pair pp;
 
 		/* Only the closest artifacts: ordered by distance per query. */
 		if ((mo = json_object_get(res, "match")) == NULL) {
-			mo = json_pack("{s:s,s:i,s:[],s:I}", "how", "perceptual", "distance",
-			    p->distance, "artifacts", "total", (json_int_t)0);
+			mo = json_pack("{s:s,s:i,s:s,s:[],s:I}", "how", "perceptual", "distance",
+			    p->distance, "transform", prov_pdq_variant_name(p->transform),
+			    "artifacts", "total", (json_int_t)0);
 			json_object_set_new(res, "match", mo);
 		} else if (json_integer_value(json_object_get(mo, "distance")) != p->distance)
 			continue;
@@ -718,6 +720,12 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 		    "artifact", (json_int_t)p->artifact);
 		if (jstr(p->record, "path"))
 			json_object_set_new(a, "path", json_string(jstr(p->record, "path")));
+		/* Which of the artifact's hashes: its transform, and its EXR
+		 * layer when one of those matched (pdq-v1.md 6, 7). */
+		json_object_set_new(a, "transform", json_string(prov_pdq_variant_name(p->transform)));
+		if (prov_pdq_records_nearest(recs[pidx[p->query]], p->record, p->transform, &pp) ==
+		    p->distance && pp.layer != NULL)
+			json_object_set_new(a, "layer", json_string(pp.layer));
 		json_array_append_new(json_object_get(mo, "artifacts"), a);
 	}
 	prov_pdq_matches_release(&m);

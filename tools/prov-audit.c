@@ -3,7 +3,7 @@
  *
  *   prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]
  *              [--witness VKEY]... [--cosign KEYFILE -o OUT]
- *              [--handoff ID [--pdq-threshold N] [-j jobs] [limits]
+ *              [--handoff ID [--pdq-threshold N] [--upright] [-j jobs] [limits]
  *               (--records FILE | PATH...)] [--json] [-q]
  */
 #include <err.h>
@@ -22,7 +22,7 @@
 #include "common.h"
 #include "banned.h"
 
-static int json_out, quiet, pdq_max = -1;
+static int json_out, quiet, pdq_max = -1, upright;
 static unsigned jobs = 1;
 static struct prov_fp_opts fp_opts;	/* how PATHs are read */
 
@@ -32,7 +32,7 @@ usage(FILE *fp, int status)
 	fprintf(fp,
 	    "usage: prov-audit [--ledger FILE | --export FILE] [--checkpoint SAVED --key VKEY]\n"
 	    "                  [--witness VKEY]... [--cosign KEYFILE -o OUT]\n"
-	    "                  [--handoff ID [--pdq-threshold N] [-j jobs] [limits]\n"
+	    "                  [--handoff ID [--pdq-threshold N] [--upright] [-j jobs] [limits]\n"
 	    "                   (--records FILE | PATH...)] [--json] [-q]\n"
 	    "limits (for PATHs, as prov-fp): [--max-depth n] [--max-member-size size]\n"
 	    "  [--max-pixels n] [--max-ratio n] [--max-archive-memory size] [--archive-stall s]\n"
@@ -120,8 +120,13 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 		char *s;
 		if (was)
 			json_object_set_new(o, "manifest_path", json_string(was));
-		if (line->distance >= 0)
+		if (line->distance >= 0) {
 			json_object_set_new(o, "pdq_distance", json_integer(line->distance));
+			json_object_set_new(o, "pdq_transform",
+			    json_string(prov_pdq_variant_name(line->transform)));
+		}
+		if (line->distance >= 0 && line->layer)
+			json_object_set_new(o, "pdq_layer", json_string(line->layer));
 		if (error)
 			json_object_set_new(o, "error", json_string(error));
 		s = json_dumps(o, JSON_COMPACT);
@@ -138,6 +143,13 @@ compare_line(void *ctx, const struct prov_compare_line *line)
 	}
 	if (line->distance >= 0)
 		printf("\tpdq distance %d", line->distance);
+	/* A rotated or mirrored copy, or one layer of an EXR (pdq-v1.md 6, 7). */
+	if (line->distance >= 0 && line->transform != PROV_PDQ_ORIGINAL)
+		printf(" %s", prov_pdq_variant_name(line->transform));
+	if (line->distance >= 0 && line->layer) {
+		fputs("\tlayer ", stdout);
+		put_escaped(stdout, line->layer, strlen(line->layer));
+	}
 	if (error) {
 		fputs(failed ? "\t" : "\terror ", stdout);
 		put_escaped(stdout, error, strlen(error));
@@ -244,6 +256,7 @@ audit_files(struct prov_ledger *l, FILE *export, uint64_t id, const char *record
 	prov_compare_opts_default(&co);
 	if (pdq_max >= 0)
 		co.pdq_max = pdq_max;
+	co.upright = upright;
 	co.root_len = disk.root_len;
 	rc = prov_compare_files(manifest, disk.recs, &co, compare_line, NULL, &c);
 	if (!json_out)
@@ -303,6 +316,7 @@ main(int argc, char **argv)
 		{ "handoff", required_argument, NULL, 'H' },
 		{ "records", required_argument, NULL, 'r' },
 		{ "pdq-threshold", required_argument, NULL, 'P' },
+		{ "upright", no_argument, NULL, 'U' },
 		{ "jobs", required_argument, NULL, 'j' },
 		LIMIT_LONGOPTS,
 		{ "json", no_argument, NULL, 'J' },
@@ -334,6 +348,7 @@ main(int argc, char **argv)
 		case 'J': json_out = 1; break;
 		case 'L': ledger = optarg; break;
 		case 'P': pdq_max = (int)parse_num(optarg, 0, 256, "--pdq-threshold"); break;
+		case 'U': upright = 1; break;
 		case 'V': printf("prov-audit %s\n", prov_version()); return 0;
 		case 'c': saved = optarg; break;
 		case 'h': usage(stdout, 0);

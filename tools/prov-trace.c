@@ -1,8 +1,8 @@
 /*
  * prov-trace: trace found copies to the last approved custodian.
  *
- *   prov-trace [--ledger FILE] [--json | --dot] [--pdq-threshold N] [-j N] [-q]
- *              [--records FILE] [FOUND...]
+ *   prov-trace [--ledger FILE] [--json | --dot] [--pdq-threshold N] [--upright]
+ *              [-j N] [-q] [--records FILE] [FOUND...]
  */
 #include <err.h>
 #include <getopt.h>
@@ -23,8 +23,8 @@ static void __attribute__((noreturn))
 usage(FILE *fp, int status)
 {
 	fprintf(fp,
-	    "usage: prov-trace [--ledger FILE] [--json | --dot] [--pdq-threshold N] [-j N] [-q]\n"
-	    "                  [--records FILE] [FOUND...]\n"
+	    "usage: prov-trace [--ledger FILE] [--json | --dot] [--pdq-threshold N] [--upright]\n"
+	    "                  [-j N] [-q] [--records FILE] [FOUND...]\n"
 	    "FOUND: files, directories or archives (fingerprinted as prov-fp does);\n"
 	    "\"-\" or --records FILE: prov-fp --json records (\"-\" is stdin).\n"
 	    "Exit status, as grep's: 0 no found file matched the ledger, 1 some did\n"
@@ -119,6 +119,9 @@ text_result(const json_t *r)
 		if (json_object_get(m, "distance"))
 			printf(", distance %" JSON_INTEGER_FORMAT,
 			    json_integer_value(json_object_get(m, "distance")));
+		/* A rotated or mirrored copy says how (pdq-v1.md 7). */
+		if (s(m, "transform")[0] && strcmp(s(m, "transform"), "original") != 0)
+			printf(", %s", s(m, "transform"));
 		printf(", %" JSON_INTEGER_FORMAT " artifact%s)",
 		    json_integer_value(json_object_get(m, "total")),
 		    json_integer_value(json_object_get(m, "total")) == 1 ? "" : "s");
@@ -133,6 +136,10 @@ text_result(const json_t *r)
 		    s(a, "type"), json_integer_value(json_object_get(a, "entry")),
 		    json_integer_value(json_object_get(a, "artifact")));
 		put(s(a, "path"));
+		if (json_object_get(a, "layer")) {
+			fputs(" layer ", stdout);
+			put(s(a, "layer"));
+		}
 		putchar('\n');
 	}
 	json_array_foreach(json_object_get(r, "custody"), i, ed) {
@@ -295,10 +302,15 @@ dot_output(const json_t *results)
 		printf(", color=%s];\n", strcmp(s(r, "verdict"), "in-chain") == 0 ? "darkgreen" :
 		    "red");
 		if (lastedge) {
+			const json_t *m = json_object_get(r, "match");
+			const char *tr = s(m, "transform");
+
 			putchar('\t');
 			dot_node("party:", s(lastedge, "to"));
-			printf(" -> found%zu [style=dashed, label=\"%s\"];\n", i,
-			    s(json_object_get(r, "match"), "how"));
+			/* The transform of a rotated or mirrored copy. */
+			printf(" -> found%zu [style=dashed, label=\"%s%s%s\"];\n", i, s(m, "how"),
+			    tr[0] && strcmp(tr, "original") ? " " : "",
+			    tr[0] && strcmp(tr, "original") ? tr : "");
 		}
 	}
 	printf("}\n");
@@ -309,7 +321,7 @@ dot_output(const json_t *results)
 int
 main(int argc, char **argv)
 {
-	enum { O_LEDGER = 256, O_JSON, O_DOT, O_PDQ, O_RECORDS, O_VERSION };
+	enum { O_LEDGER = 256, O_JSON, O_DOT, O_PDQ, O_RECORDS, O_UPRIGHT, O_VERSION };
 	static const struct option longopts[] = {
 		{ "dot", no_argument, NULL, O_DOT },
 		{ "help", no_argument, NULL, 'h' },
@@ -319,6 +331,7 @@ main(int argc, char **argv)
 		{ "pdq-threshold", required_argument, NULL, O_PDQ },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "records", required_argument, NULL, O_RECORDS },
+		{ "upright", no_argument, NULL, O_UPRIGHT },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -361,6 +374,9 @@ main(int argc, char **argv)
 			break;
 		case O_RECORDS:
 			records = optarg;
+			break;
+		case O_UPRIGHT:
+			topts.upright = 1;
 			break;
 		case O_VERSION:
 			printf("prov-trace %s\n", prov_version());

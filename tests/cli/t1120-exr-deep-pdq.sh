@@ -1,7 +1,7 @@
 #!/bin/sh
 # Deep EXR parts get a PDQ of their flattened image: each pixel's samples
 # sorted front to back by Z (then ZBack) and composited with "over"
-# (schemas/pdq-v1.md section 8).  Checked against oiiotool --flatten on the
+# (schemas/pdq-v1.md section 9).  Checked against oiiotool --flatten on the
 # corpus deep files, against flat EXRs holding the composited pixels, with
 # samples stored back to front, and without alpha.
 . "$(dirname "$0")/lib.sh"

@@ -84,7 +84,7 @@ test_expect_success 'a re-encoded, a recompressed, a missing and an extra member
 	test_must_fail --status=1 prov-audit -q --json --handoff 3 v2.zip >out.json &&
 	test "$(wc -l <out.json)" = 4 &&
 	test_json_valid audit-files.schema.json out.json &&
-	grep -q "{\"status\":\"perceptual\",\"path\":\"v2.zip!/deliv/frame_0016.jpg\",\"manifest_path\":\"deliv/frame_0016.png\",\"pdq_distance\":[0-9]*}" out.json
+	grep -q "{\"status\":\"perceptual\",\"path\":\"v2.zip!/deliv/frame_0016.jpg\",\"manifest_path\":\"deliv/frame_0016.png\",\"pdq_distance\":[0-9]*,\"pdq_transform\":\"original\"}" out.json
 '
 
 test_expect_success 'a member renamed with the same bytes is moved' '

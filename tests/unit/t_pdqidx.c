@@ -762,3 +762,73 @@ DEFINE_TEST(test_pdqidx_buckets_larger_than_a_batch)
 	prov_pdqidx_free(x);
 	free(stored);
 }
+
+/* {"pdq": {"hash": h}} as JSON text, in buf. */
+static const char *
+pdq_obj(const struct prov_pdq *h, char *buf, size_t len)
+{
+	char hex[PROV_PDQ_HEX + 1];
+
+	prov_pdq_format(h, hex);
+	snprintf(buf, len, "{\"hash\": \"%s\", \"quality\": 100}", hex);
+	return buf;
+}
+
+DEFINE_TEST(test_pdq_records_nearest_variants_and_layers)
+{
+	struct prov_pdq h, h2, var[8], q;
+	struct prov_pdq_pair pp;
+	char a[128], b[128], c[128], d[128], text[1024];
+	json_t *stored, *found, *none;
+	int v, i;
+
+	rng_state = 0x5eed1234abcdull;
+	for (i = 0; i < 16; i++) {
+		h.w[i] = (uint16_t)rnd();
+		h2.w[i] = (uint16_t)rnd();
+	}
+	/* A stored EXR record: the image's hash, and a "left" view. */
+	snprintf(text, sizeof(text), "{\"pdq\": %s, \"images\": [{\"pdq\": %s, \"layers\": "
+	    "[{\"layer\": \"\", \"pdq\": %s}, {\"layer\": \"left\", \"pdq\": %s}]}]}",
+	    pdq_obj(&h, a, sizeof(a)), pdq_obj(&h, b, sizeof(b)), pdq_obj(&h, c, sizeof(c)),
+	    pdq_obj(&h2, d, sizeof(d)));
+	stored = json_loads(text, 0, NULL);
+	assert_true(stored != NULL);
+	prov_pdq_dihedral_hash(&h2, var);
+	none = json_object();
+	for (v = 0; v < 8; v++) {
+		failure("variant %d", v);
+		/* The left view turned by v, 3 bits off. */
+		q = var[v];
+		q.w[0] ^= 1;
+		q.w[5] ^= 0x100;
+		q.w[15] ^= 0x8000;
+		snprintf(text, sizeof(text), "{\"pdq\": %s}", pdq_obj(&q, a, sizeof(a)));
+		found = json_loads(text, 0, NULL);
+		assert_eq_int(prov_pdq_records_nearest(found, stored, PROV_PDQ_ANY, &pp), 3);
+		assert_eq_int(pp.transform, v);
+		assert_eq_int(pp.part, 1);
+		assert_eq_int(pp.trimmed, 0);
+		assert_true(pp.layer != NULL && strcmp(pp.layer, "left") == 0);
+		/* Asked for that transform only: the same pair. */
+		assert_eq_int(prov_pdq_records_nearest(found, stored, v, &pp), 3);
+		assert_eq_int(pp.transform, v);
+		/* Upright only (or another transform): far. */
+		if (v != PROV_PDQ_ORIGINAL)
+			assert_true(prov_pdq_records_nearest(found, stored, PROV_PDQ_ORIGINAL, &pp) > 31);
+		assert_true(prov_pdq_records_nearest(found, stored, (v + 1) % 8, &pp) > 31);
+		assert_eq_int(prov_pdq_records_nearest(found, stored, 8, &pp), -1);
+		assert_eq_int(prov_pdq_records_nearest(found, none, PROV_PDQ_ANY, &pp), -1);
+		assert_eq_int(pp.distance, -1);
+		json_decref(found);
+	}
+	/* The image's own hash: no layer named (the unprefixed one repeats it). */
+	snprintf(text, sizeof(text), "{\"pdq\": %s}", pdq_obj(&h, a, sizeof(a)));
+	found = json_loads(text, 0, NULL);
+	assert_eq_int(prov_pdq_records_nearest(found, stored, PROV_PDQ_ANY, &pp), 0);
+	assert_eq_int(pp.transform, PROV_PDQ_ORIGINAL);
+	assert_true(pp.layer == NULL);
+	json_decref(found);
+	json_decref(none);
+	json_decref(stored);
+}
