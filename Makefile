@@ -27,13 +27,13 @@ export PROV_CORPUS PROV_VECTORS
 # Debian packages the build and the tests need (pkg-config name : package).
 DEB_BUILD = pkg-config gcc g++ make libopenexr-dev libpng-dev libtiff-dev \
             libjpeg-dev libarchive-dev libsqlite3-dev libssl-dev libjansson-dev \
-            libutf8proc-dev libwebp-dev
+            libutf8proc-dev libwebp-dev libsodium-dev
 DEB_TEST  = python3 python3-jsonschema python3-cryptography zip unzip p7zip-full libarchive-tools \
             sqlite3 imagemagick openexr libtiff-tools libjpeg-turbo-progs jq graphviz
 DEB_BENCH = hashdeep b3sum openimageio-tools hyperfine
 
 PKGS = libpng libtiff-4 libarchive sqlite3 libcrypto jansson libjpeg libutf8proc \
-       libwebp libwebpdemux
+       libwebp libwebpdemux libsodium
 DEP_CFLAGS := $(shell pkg-config --cflags $(PKGS) OpenEXR 2>/dev/null)
 # OpenEXR's .pc drags in the C++ libraries; the C code needs only the Core
 # library, the DWA decoder shim (one C++ file) needs libOpenEXR.

@@ -382,7 +382,7 @@ prov_keycache_get(struct prov_keycache *c, const char *vkey, struct prov_key **o
 	}
 	c->slot[i].hash = h;
 	c->slot[i].text = prov_xstrdup(vkey);
-	c->slot[i].key = k;	/* moved: the EVP_PKEY now belongs to the slot */
+	c->slot[i].key = k;
 	*out = &c->slot[i].key;
 	return PROV_OK;
 }

@@ -9,7 +9,7 @@
 
 /*
  * Parsed verifier keys by their text, so that a key that signs a million
- * entries is decoded (and its EVP_PKEY made) once.  One cache per thread;
+ * entries is decoded once.  One cache per thread;
  * the oldest key is dropped when it is full.
  */
 #define PROV_KEYCACHE_SLOTS 64

@@ -1032,7 +1032,6 @@ struct prov_key {
 	unsigned char seed[32];
 	int has_private;
 	unsigned char id[4];
-	void *pkey;			/* EVP_PKEY, created on first use */
 };
 PROV_API void prov_key_init(struct prov_key *k);
 PROV_API void prov_key_release(struct prov_key *k);

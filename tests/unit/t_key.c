@@ -153,3 +153,50 @@ DEFINE_TEST(test_sign_verify_reuses_the_key)
 	prov_key_release(&k);
 	prov_key_release(&v);
 }
+
+/* RFC 8032 section 7.1, test 1: the signature is deterministic. */
+DEFINE_TEST(test_sign_matches_rfc8032)
+{
+	static const char seed[] =
+	    "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+	static const char pub[] =
+	    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+	static const char want[] =
+	    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+	    "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b";
+	struct prov_key k;
+	unsigned char sig[64];
+	char hex[129];
+
+	prov_key_init(&k);
+	assert_ok(prov_unhex(seed, k.seed, 32));
+	assert_ok(prov_unhex(pub, k.pub, 32));
+	k.has_private = 1;
+	assert_ok(prov_sign(&k, "", 0, sig, NULL));
+	prov_hex(sig, 64, hex);
+	assert_eq_str(hex, want);
+	assert_ok(prov_verify(&k, "", 0, sig));
+	assert_eq_int(prov_verify(&k, "x", 1, sig), PROV_FAILED);
+	prov_key_release(&k);
+}
+
+/*
+ * A public key of small order lets one signature pass for every message
+ * under a cofactorless check that does not refuse such keys: with A the
+ * identity, R the identity and S = 0, [S]B = R + [k]A for any k.  Such a
+ * key must verify nothing.
+ */
+DEFINE_TEST(test_verify_refuses_small_order_keys)
+{
+	struct prov_key k;
+	unsigned char sig[64];
+
+	prov_key_init(&k);
+	memset(k.pub, 0, 32);
+	k.pub[0] = 1;			/* the identity point */
+	memset(sig, 0, 64);
+	sig[0] = 1;			/* R = the identity, S = 0 */
+	assert_eq_int(prov_verify(&k, "anything", 8, sig), PROV_FAILED);
+	assert_eq_int(prov_verify(&k, "", 0, sig), PROV_FAILED);
+	prov_key_release(&k);
+}
