@@ -22,9 +22,11 @@
 #      removed.  `prov-audit --handoff ID DIR` against `hashdeep -a -k`
 #      (sha256 only) with the known-hashes file made from the delivery as it
 #      was sent.  hashdeep uses every core by default; `-j0` is also shown.
-#   3. The same delivery zipped (members audited), and every frame
-#      re-encoded as JPEG under another name (each paired through the
-#      perceptual pass, from prov-fp records made once).
+#   3. The same delivery zipped (members audited against the directory's
+#      handoff, then against a handoff of the zip itself, which records the
+#      zip and each member), and every frame re-encoded as JPEG under
+#      another name (each paired through the perceptual pass, from prov-fp
+#      records made once).
 #   4. $PDQ_N (default 10^4) records with synthetic PDQ hashes against a
 #      manifest of as many: the perceptual pairing alone, at scale.
 #
@@ -223,6 +225,14 @@ t "prov-audit -j 2 --handoff ID DIR" 1 "$PA" -j 2 --handoff "$id" deliv
 echo "-- the same delivery as a zip, and re-encoded"
 (cd deliv && zip -q -0 -r ../deliv.zip .) || exit 2
 t "prov-audit --handoff ID deliv.zip (members)" 1 "$PA" --handoff "$id" deliv.zip
+tail -n 1 err | sed 's/^/    /'
+# A handoff of the zip itself records the zip and every member; the
+# audit of the same zip then matches it member by member.  hashdeep has
+# no view inside an archive: it can only hash the zip as one file.
+t "prov-ledger handoff deliv.zip (zip + members)" 0 "$PL" handoff --to vendor --project ep104 \
+    --key studio.key deliv.zip
+zid=$(cat out)
+t "prov-audit --handoff ZIPID deliv.zip" 0 "$PA" --handoff "$zid" deliv.zip
 tail -n 1 err | sed 's/^/    /'
 # Every frame as a JPEG under another name: nothing pairs by name, bytes or
 # pixels, so each one goes through the perceptual pairing, the worst case

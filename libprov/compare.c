@@ -129,7 +129,7 @@ drop_first(const char *s)
 }
 
 enum { UNPAIRED = -1, SET_ASIDE = -2, FAILED_READ = -3 };
-#define NPASSES 5
+#define NPASSES 6
 
 struct cmp {
 	const json_t *manifest, *disk;
@@ -141,6 +141,9 @@ struct cmp {
 	struct prov_pdq_pair *pp;	/* per disk record: its perceptual pair */
 	char *used, *by_content;
 	json_t *byname, *bytail, *bysha, *bypix;
+	json_t *holders;	/* manifest names of archives whose members it lists */
+	char **alias;		/* per disk member: its name under the manifest's
+				 * name of its archive, or NULL */
 	struct prov_pdqidx *pdq;	/* the manifest's PDQ hashes, or NULL */
 	long *item_rec;		/* item -> manifest index */
 };
@@ -148,13 +151,16 @@ struct cmp {
 /*
  * The name of disk record i that pass p looks up, and in which index
  * (malloc'd, or NULL when the pass has none for it):
- *   0  its whole path (deliv/a.exr on disk for deliv/a.exr in the manifest)
- *   1  its name inside the operand: below the directory given, or inside
+ *   0  for a member of an archive whose manifest record lists its members
+ *      too, its name under that record's name (d_v2.zip!/a.exr is
+ *      d.zip!/a.exr when d_v2.zip was judged against d.zip)
+ *   1  its whole path (deliv/a.exr on disk for deliv/a.exr in the manifest)
+ *   2  its name inside the operand: below the directory given, or inside
  *      the innermost archive (a.zip!/deliv/a.exr is deliv/a.exr)
- *   2  that name against the manifest's names without the top folder they
+ *   3  that name against the manifest's names without the top folder they
  *      all share (a.zip!/a.exr, or a.exr under /mnt/in/deliv, for
  *      deliv/a.exr)
- *   3, 4  for archive members, 1 and 2 without the member's own first
+ *   4, 5  for archive members, 2 and 3 without the member's own first
  *      folder (a.zip!/delivery_v2/a.exr for deliv/a.exr)
  */
 static char *
@@ -165,10 +171,12 @@ name_key(const struct cmp *c, size_t i, int p, const json_t **idx)
 	size_t root = c->o->root_len ? c->o->root_len[i] : 0;
 	int member = json_object_get(d, "member") != NULL;
 
-	*idx = p == 0 || p == 1 || p == 3 ? c->byname : c->bytail;
+	*idx = p <= 2 || p == 4 ? c->byname : c->bytail;
 	if (p == 0)
+		return c->alias[i] ? norm(c->alias[i]) : NULL;
+	if (p == 1)
 		return full_name(d);
-	if (path == NULL || get(d, "path_bytes") || (p >= 3 && !member))
+	if (path == NULL || get(d, "path_bytes") || (p >= 4 && !member))
 		return NULL;
 	if (member) {
 		for (bang = NULL, s = path; (s = strstr(s, "!/")) != NULL; s += 2)
@@ -176,10 +184,10 @@ name_key(const struct cmp *c, size_t i, int p, const json_t **idx)
 		in = bang ? bang + 2 : path;
 	} else
 		in = root <= strlen(path) ? path + root : path;
-	if (p >= 3 && (in = drop_first(in)) == NULL)
+	if (p >= 4 && (in = drop_first(in)) == NULL)
 		return NULL;
-	if (p == 1 && in == path)
-		return NULL;	/* the same as pass 0 */
+	if (p == 2 && in == path)
+		return NULL;	/* the same as pass 1 */
 	return norm(in);
 }
 
@@ -202,49 +210,90 @@ judge(struct cmp *c, size_t i, long j)
 		c->status[i] = "changed";
 }
 
-/* 1 when an archive's own record is in the manifest, by bytes or name:
- * it is then judged as one file and its members are not. */
-static int
+/* The manifest record an archive's own record is, by name (passes 0-3)
+ * or else by bytes, or -1: it is then judged as one file. */
+static long
 archive_in_manifest(struct cmp *c, size_t i)
 {
 	const json_t *idx;
 	char *k;
-	int p, hit = index_take(c->bysha, get(json_array_get(c->disk, i), "sha256"), c->used) >= 0;
+	long j = -1;
+	int p;
 
-	for (p = 0; !hit && p < 3; p++) {
+	for (p = 0; j < 0 && p < 4; p++) {
 		k = name_key(c, i, p, &idx);
-		hit = k && index_take(idx, k, c->used) >= 0;
+		j = k ? index_take(idx, k, c->used) : -1;
 		free(k);
 	}
-	return hit;
+	if (j < 0)
+		j = index_take(c->bysha, get(json_array_get(c->disk, i), "sha256"), c->used);
+	return j;
 }
 
-/* Sets aside what is not a file to judge. */
+/* The longest prefix of path among pre (an array of [disk, manifest]
+ * prefixes), or NULL. */
+static const json_t *
+longest_prefix(const json_t *pre, const char *path)
+{
+	const json_t *best = NULL;
+	size_t k, bl = 0;
+
+	for (k = 0; k < json_array_size(pre); k++) {
+		const json_t *pr = json_array_get(pre, k);
+		const char *d = json_string_value(json_array_get(pr, 0));
+		if (strncmp(path, d, strlen(d)) == 0 && strlen(d) > bl) {
+			best = pr;
+			bl = strlen(d);
+		}
+	}
+	return best;
+}
+
+/*
+ * Sets aside what is not a file to judge.  An archive whose record is in
+ * the manifest is judged as one file; when the manifest lists its members
+ * too (prov-ledger handoff records both), they are judged as well, under
+ * the manifest's name of the archive, else they are set aside.  Archive
+ * records come before their members, as the walker emits them.
+ */
 static void
 set_aside(struct cmp *c)
 {
-	json_t *skip = json_array();	/* "a.zip!/" of archives judged whole */
-	size_t i, k;
+	json_t *pre = json_array();	/* ["a.zip!/", manifest prefix or null] */
+	size_t i;
+	long j;
 
 	for (i = 0; i < c->nd; i++) {
-		const json_t *d = json_array_get(c->disk, i);
+		const json_t *d = json_array_get(c->disk, i), *pr;
 		const char *path = get(d, "path") ? get(d, "path") : "";
 
 		c->pair[i] = UNPAIRED;
 		c->dist[i] = -1;
-		for (k = 0; k < json_array_size(skip); k++) {
-			const char *pre = json_string_value(json_array_get(skip, k));
-			if (strncmp(path, pre, strlen(pre)) == 0)
-				break;
+		if ((pr = longest_prefix(pre, path)) != NULL) {
+			const char *to = json_string_value(json_array_get(pr, 1));
+			struct prov_buf a = PROV_BUF_INIT;
+			if (to == NULL) {
+				c->pair[i] = SET_ASIDE;
+				continue;
+			}
+			prov_buf_addf(&a, "%s%s", to,
+			    path + strlen(json_string_value(json_array_get(pr, 0))));
+			c->alias[i] = prov_buf_detach(&a, NULL);
 		}
-		if (k < json_array_size(skip))
-			c->pair[i] = SET_ASIDE;
-		else if (json_object_get(d, "archive") != NULL) {
-			if (archive_in_manifest(c, i)) {
-				struct prov_buf pre = PROV_BUF_INIT;
-				prov_buf_addf(&pre, "%s!/", path);
-				json_array_append_new(skip, json_string(pre.buf));
-				prov_buf_release(&pre);
+		if (json_object_get(d, "archive") != NULL) {
+			if ((j = archive_in_manifest(c, i)) >= 0) {
+				const json_t *m = json_array_get(c->manifest, (size_t)j);
+				struct prov_buf dp = PROV_BUF_INIT, mp = PROV_BUF_INIT;
+				char *mname = full_name(m);
+				int listed = !get(d, "path_bytes") && !get(m, "path_bytes") &&
+				    json_object_get(c->holders, mname) != NULL;
+				prov_buf_addf(&dp, "%s!/", path);
+				prov_buf_addf(&mp, "%s!/", mname);
+				json_array_append_new(pre, json_pack("[s,o]", dp.buf,
+				    listed ? json_string(mp.buf) : json_null()));
+				prov_buf_release(&dp);
+				prov_buf_release(&mp);
+				free(mname);
 			} else
 				c->pair[i] = get(d, "error") ? FAILED_READ : SET_ASIDE;
 		} else if (get(d, "sha256") == NULL)
@@ -252,7 +301,22 @@ set_aside(struct cmp *c)
 		else if (same_str(get(d, "kind"), "hardlink") || same_str(get(d, "kind"), "symlink"))
 			c->pair[i] = SET_ASIDE;
 	}
-	json_decref(skip);
+	json_decref(pre);
+}
+
+/* Every archive a member name is inside: "a.zip" and "a.zip!/b.tar" for
+ * "a.zip!/b.tar!/c.exr". */
+static void
+add_holders(json_t *holders, const char *name)
+{
+	const char *s;
+
+	for (s = name; (s = strstr(s, "!/")) != NULL; s += 2) {
+		char *h = prov_xstrdup(name);
+		h[s - name] = '\0';
+		json_object_set_new(holders, h, json_true());
+		free(h);
+	}
 }
 
 /* The manifest's indexes; bytail only when every name has a first folder
@@ -268,12 +332,15 @@ index_manifest(struct cmp *c)
 	c->bytail = json_object();
 	c->bysha = json_object();
 	c->bypix = json_object();
+	c->holders = json_object();
 	for (j = 0; j < c->nm; j++) {
 		const json_t *m = json_array_get(c->manifest, j);
 		char *name = full_name(m);
 		const char *sl = strchr(name, '/');
 
 		index_add(c->byname, name, j);
+		if (!get(m, "path_bytes"))
+			add_holders(c->holders, name);
 		index_add(c->bysha, get(m, "sha256"), j);
 		index_add(c->bypix, get(m, "pixels"), j);
 		if (get(m, "path_bytes") || sl == NULL || sl[1] == '\0')
@@ -446,6 +513,7 @@ prov_compare_files(const json_t *manifest, const json_t *disk,
 	c.pp = prov_xcalloc(c.nd + 1, sizeof(*c.pp));
 	c.by_content = prov_xcalloc(c.nd + 1, 1);
 	c.used = prov_xcalloc(c.nm + 1, 1);
+	c.alias = prov_xcalloc(c.nd + 1, sizeof(char *));
 	memset(&n, 0, sizeof(n));
 	index_manifest(&c);
 	set_aside(&c);
@@ -504,6 +572,10 @@ prov_compare_files(const json_t *manifest, const json_t *disk,
 	json_decref(c.bytail);
 	json_decref(c.bysha);
 	json_decref(c.bypix);
+	json_decref(c.holders);
+	for (i = 0; i < c.nd; i++)
+		free(c.alias[i]);
+	free(c.alias);
 	prov_pdqidx_free(c.pdq);
 	free(c.item_rec);
 	free(c.pair);

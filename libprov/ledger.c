@@ -457,6 +457,86 @@ smap_free(struct smap *m)
 	free(m->vals);
 }
 
+/*
+ * Handoff artifacts by a 64-bit hash of a value (their sha256, or their
+ * pixels hash), for the completeness check of sightings: several items
+ * per key, linear probing.  An item is the handoff's seq and the
+ * artifact's index packed in 64 bits, plus one so that 0 is empty.  The
+ * hash only narrows the search: candidates are compared with the
+ * handoff's record itself before they count.
+ */
+#define AMAP_INDEX_BITS 28
+struct amap {
+	struct amap_item { uint64_t key, at; } *v;
+	size_t cap, n;
+};
+
+static void
+amap_insert(struct amap *m, uint64_t key, uint64_t at)
+{
+	size_t i = (size_t)key & (m->cap - 1);
+
+	while (m->v[i].at != 0)
+		i = (i + 1) & (m->cap - 1);
+	m->v[i].key = key;
+	m->v[i].at = at;
+	m->n++;
+}
+
+static int
+amap_put(struct amap *m, const char *value, uint64_t seq, size_t index)
+{
+	size_t i;
+
+	if (value == NULL)
+		return 0;
+	if (index >= ((size_t)1 << AMAP_INDEX_BITS) || seq >= ((uint64_t)1 << (63 - AMAP_INDEX_BITS)))
+		return -1;
+	if (4 * (m->n + 1) > 3 * m->cap) {
+		struct amap big = { NULL, m->cap ? 2 * m->cap : 1024, 0 };
+		big.v = prov_xcalloc(big.cap, sizeof(*big.v));
+		for (i = 0; i < m->cap; i++)
+			if (m->v[i].at != 0)
+				amap_insert(&big, m->v[i].key, m->v[i].at);
+		free(m->v);
+		*m = big;
+	}
+	amap_insert(m, fnv1a(value), ((seq << AMAP_INDEX_BITS) | index) + 1);
+	return 0;
+}
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The items whose key is value's, in (seq, index) order; *n of them, the
+ * array to be freed. */
+static uint64_t *
+amap_get(const struct amap *m, const char *value, size_t *n)
+{
+	uint64_t key = fnv1a(value), *out = NULL;
+	size_t i, a = 0;
+
+	*n = 0;
+	if (m->cap == 0)
+		return NULL;
+	for (i = (size_t)key & (m->cap - 1); m->v[i].at != 0; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].key == key) {
+			if (*n == a) {
+				a = a ? 2 * a : 8;
+				out = prov_xrealloc(out, a * sizeof(*out));
+			}
+			out[(*n)++] = m->v[i].at - 1;
+		}
+	if (*n > 1)
+		qsort(out, *n, sizeof(*out), u64_cmp);
+	return out;
+}
+
 struct lean_party {
 	char *name, *role, *vkey;
 	size_t approvals;		/* first of its approvals, or SIZE_MAX */
@@ -485,6 +565,7 @@ struct lean {
 	size_t nappr, aappr;
 	struct lean_handoff *hand;	/* in entry order */
 	size_t nhand, ahand;
+	struct amap bytes, pixels;	/* handoff artifacts by sha256, by pixels */
 };
 
 static void
@@ -510,6 +591,8 @@ lean_free(struct lean *m)
 	free(m->party);
 	free(m->appr);
 	free(m->hand);
+	free(m->bytes.v);
+	free(m->pixels.v);
 	smap_free(&m->by_name);
 	smap_free(&m->by_vkey);
 	smap_free(&m->revoked_vkeys);
@@ -589,6 +672,8 @@ static int
 lean_index(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
 {
 	struct lean *m = l->lean;
+	json_t *arts;
+	size_t k;
 
 	if (strcmp(type, "party") == 0) {
 		struct lean_party *p;
@@ -646,6 +731,13 @@ lean_index(struct prov_ledger *l, uint64_t seq, const char *type, json_t *body)
 		if (prov_unhex(root, h->root, PROV_HASH_LEN) != 0)
 			return -1;
 		m->nhand++;
+		arts = json_object_get(json_object_get(body, "manifest"), "artifacts");
+		for (k = 0; k < json_array_size(arts); k++) {
+			json_t *a = json_array_get(arts, k);
+			if (amap_put(&m->bytes, str(a, "sha256"), seq, k) != 0 ||
+			    amap_put(&m->pixels, str(a, "pixels"), seq, k) != 0)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -1052,6 +1144,127 @@ cached_handoff(struct prov_ledger *l, json_t *cache, json_int_t seq)
 }
 
 /*
+ * The handoff artifacts whose col ("sha256" or "pixels") is value, as
+ * (seq << AMAP_INDEX_BITS | index), the first PROV_SIGHTING_MAX_MATCHES
+ * in (seq, index) order: what prov_ledger_sighting_matches() lists.  From
+ * the artifacts table, or for a verify-only ledger from its maps, each
+ * candidate compared with the handoff's record.  Returns how many, or -1
+ * (e set).
+ */
+static long
+exact_matches(struct prov_ledger *l, json_t *cache, const char *col, const char *value,
+    uint64_t out[PROV_SIGHTING_MAX_MATCHES], struct prov_err *e)
+{
+	struct prov_buf sql = PROV_BUF_INIT;
+	sqlite3_stmt *st;
+	uint64_t *cand;
+	size_t ncand, k;
+	long n = 0;
+	int rc;
+
+	if (l->lean) {
+		cand = amap_get(strcmp(col, "sha256") == 0 ? &l->lean->bytes : &l->lean->pixels,
+		    value, &ncand);
+		for (k = 0; k < ncand && n < PROV_SIGHTING_MAX_MATCHES; k++) {
+			uint64_t seq = cand[k] >> AMAP_INDEX_BITS;
+			size_t idx = (size_t)(cand[k] & (((uint64_t)1 << AMAP_INDEX_BITS) - 1));
+			json_t *h = cached_handoff(l, cache, (json_int_t)seq), *rec;
+			rec = json_array_get(json_object_get(json_object_get(json_object_get(h, "body"),
+			    "manifest"), "artifacts"), idx);
+			if (str(rec, col) && strcmp(str(rec, col), value) == 0)
+				out[n++] = cand[k];
+		}
+		free(cand);
+		return n;
+	}
+	prov_buf_addf(&sql, "SELECT a.entry, a.n FROM artifacts a JOIN entries e ON e.seq = a.entry"
+	    " WHERE a.%s = ? AND e.type = 'handoff' ORDER BY a.entry, a.n LIMIT %d", col,
+	    PROV_SIGHTING_MAX_MATCHES);
+	rc = sqlite3_prepare_v2(l->db, sql.buf, -1, &st, NULL);
+	prov_buf_release(&sql);
+	if (rc != SQLITE_OK)
+		return db_err(l, e, "sighting matches"), -1;
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < PROV_SIGHTING_MAX_MATCHES)
+		out[n++] = ((uint64_t)sqlite3_column_int64(st, 0) << AMAP_INDEX_BITS) |
+		    (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(l, e, "sighting matches"), -1;
+	return n;
+}
+
+/*
+ * A sighting's matches must be complete for exact matches: for each of
+ * its artifacts, every earlier handoff artifact with the same bytes is
+ * listed as a "bytes" match, and when there is none, every one with the
+ * same pixels as a "pixels" match (the first PROV_SIGHTING_MAX_MATCHES of
+ * each, in entry order, as prov_ledger_sighting_matches() derives them).
+ * Exact matches are facts of the ledger; a sighting that left one out
+ * would hide a path the copy may have left through.  Perceptual matches
+ * are not required: which distance counts as the same picture is the
+ * finder's choice (--distance), so only the ones listed are checked.
+ */
+static int
+check_complete(struct prov_ledger *l, json_t *arts, json_t *matches, json_t *cache,
+    struct prov_err *e)
+{
+	static const char *const col[2] = { "sha256", "pixels" }, *const how[2] = { "bytes", "pixels" };
+	uint64_t found[PROV_SIGHTING_MAX_MATCHES];
+	json_t *claimed = json_object();
+	char key[96];
+	size_t i, k;
+	long n, j;
+	int rc = PROV_OK, p;
+
+	for (k = 0; k < json_array_size(matches); k++) {
+		json_t *m = json_array_get(matches, k);
+		snprintf(key, sizeof(key), "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT "/%"
+		    JSON_INTEGER_FORMAT "/%s", json_integer_value(json_object_get(m, "artifact")),
+		    json_integer_value(json_object_get(m, "entry")),
+		    json_integer_value(json_object_get(m, "index")), str(m, "how"));
+		json_object_set_new(claimed, key, json_true());
+	}
+	for (i = 0; rc == PROV_OK && i < json_array_size(arts); i++) {
+		json_t *a = json_array_get(arts, i);
+		for (p = 0; rc == PROV_OK && p < 2; p++) {
+			if (str(a, col[p]) == NULL)
+				continue;
+			if ((n = exact_matches(l, cache, col[p], str(a, col[p]), found, e)) < 0) {
+				rc = PROV_FATAL;
+				break;
+			}
+			for (j = 0; rc == PROV_OK && j < n; j++) {
+				uint64_t seq = found[j] >> AMAP_INDEX_BITS;
+				uint64_t idx = found[j] & (((uint64_t)1 << AMAP_INDEX_BITS) - 1);
+				struct prov_buf mine = PROV_BUF_INIT, theirs = PROV_BUF_INIT;
+				json_t *h, *rec;
+				const char *mp = str(a, "path"), *tp;
+				snprintf(key, sizeof(key), "%zu/%" PRIu64 "/%" PRIu64 "/%s", i, seq, idx,
+				    how[p]);
+				if (json_object_get(claimed, key))
+					continue;
+				h = cached_handoff(l, cache, (json_int_t)seq);
+				rec = json_array_get(json_object_get(json_object_get(json_object_get(h,
+				    "body"), "manifest"), "artifacts"), (size_t)idx);
+				tp = str(rec, "path");
+				prov_escape(&mine, mp ? mp : "", mp ? strlen(mp) : 0);
+				prov_escape(&theirs, tp ? tp : "", tp ? strlen(tp) : 0);
+				rc = prov_seterr(e, PROV_FAILED, 0, "sighting: artifact %zu (%s) has the %s"
+				    " of handoff %" PRIu64 " artifact %" PRIu64 " (%s), and its matches omit it",
+				    i, mine.buf, how[p], seq, idx, theirs.buf);
+				prov_buf_release(&mine);
+				prov_buf_release(&theirs);
+			}
+			if (n > 0)
+				break;	/* pixels only for what no handoff has the bytes of */
+		}
+	}
+	json_decref(claimed);
+	return rc;
+}
+
+/*
  * A sighting's "matches": each says that its artifact "artifact" is the
  * artifact "index" of the earlier handoff "entry", by "how": "bytes" (the
  * same sha256), "pixels" (the same pixels v1 hash) or "perceptual" (the
@@ -1069,9 +1282,7 @@ check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
 	size_t k;
 	int rc = PROV_OK;
 
-	if (matches == NULL)
-		return PROV_OK;
-	if (!json_is_array(matches))
+	if (matches != NULL && !json_is_array(matches))
 		return prov_seterr(e, PROV_FAILED, 0, "sighting: matches must be an array");
 	cache = json_object();
 	for (k = 0; rc == PROV_OK && k < json_array_size(matches); k++) {
@@ -1124,6 +1335,8 @@ check_sighting(struct prov_ledger *l, json_t *body, struct prov_err *e)
 		} else
 			rc = prov_seterr(e, PROV_FAILED, 0, "sighting: match %zu: how is bytes, pixels or perceptual", k);
 	}
+	if (rc == PROV_OK)
+		rc = check_complete(l, arts, matches, cache, e);
 	json_decref(cache);
 	return rc;
 }

@@ -53,9 +53,13 @@ void prov_ledger_pre_release(struct prov_ledger_pre *p);
  * with the same messages, but keeps only the state those checks need
  * (origin, operator, last time, parties and their keys, revoked keys,
  * approvals and their revocations, each handoff's receiver and manifest
- * root).  Entries, tree nodes and artifacts are not kept: entry bytes are
- * asked of fetch (needed only for a receipt whose manifest differs from its
- * handoff's), and the tree, proofs and checkpoints are not available.
+ * root, and a 64-bit hash of each handoff artifact's sha256 and pixels
+ * values with where it is, 22 to 43 bytes per artifact and value, for
+ * the completeness of sightings' matches).  Entries, tree nodes and
+ * artifacts themselves are not kept: entry bytes are asked of fetch (for a
+ * receipt whose manifest differs from its handoff's, and for the handoffs
+ * a sighting's matches name or a hash points at), and the tree, proofs and
+ * checkpoints are not available.
  */
 int prov_ledger_open_verifier(struct prov_ledger **out,
     int (*fetch)(void *ctx, uint64_t seq, struct prov_buf *bytes, struct prov_err *e),

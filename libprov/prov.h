@@ -1178,10 +1178,14 @@ PROV_API int prov_ledger_append(struct prov_ledger *l, const char *type, json_t 
  * artifact number, "how": "bytes" | "pixels" | "perceptual", "distance"
  * (perceptual only), "transform" (perceptual, a rotated or mirrored copy
  * only: prov_pdq_match_records() with PROV_PDQ_MATCH_DIHEDRAL)}, or NULL
- * on failure.  x may be NULL.  Appending a
- * sighting with "matches" checks every claim (prov_ledger_append, import
- * and the audit's replay), so the ledger carries verified evidence; that
- * the list is complete is not checked.
+ * on failure.  x may be NULL.  Appending a sighting checks every claim of
+ * its "matches" (prov_ledger_append, import and the audit's replay), so
+ * the ledger carries verified evidence, and checks that the exact matches
+ * are complete: every "bytes" match and, for an artifact without one,
+ * every "pixels" match this function would list must be there (a missing
+ * "matches" is an empty list), else the entry is refused naming the
+ * artifact left out.  Perceptual matches are not required, since which
+ * distance counts is the finder's choice.
  */
 #define PROV_SIGHTING_MAX_MATCHES 64
 PROV_API int prov_ledger_sighting_matches(struct prov_ledger *l, const struct prov_pdqidx *x,
@@ -1284,8 +1288,8 @@ struct prov_audit_result {
  * nothing matched is "missing".  Names are compared after Unicode NFC
  * normalisation, so NFC and NFD spellings of a name are one name.
  *
- * Names meet in passes, each over every record still unpaired: the whole
- * path; the name inside its operand (below the directory given, see
+ * Names meet in passes, each over every record still unpaired: the name
+ * under the manifest's name of the archive (above); the whole path; the name inside its operand (below the directory given, see
  * root_len, or inside the innermost archive: "d.zip!/deliv/a.exr" is
  * "deliv/a.exr"); that name against the manifest's names without the top
  * folder all of them share ("a.exr" for "deliv/a.exr"); and, for archive
@@ -1294,8 +1298,13 @@ struct prov_audit_result {
  * paired by content: bytes ("moved"), pixels, then the nearest PDQ hash.
  *
  * An archive's own record (one with an "archive" object) is judged as one
- * file when its bytes or its name are in the manifest, and its members are
- * then set aside; otherwise its members are judged and it is not.  Links
+ * file when its bytes or its name are in the manifest.  Its members are
+ * then judged too when the manifest lists members of that record (names
+ * "NAME!/...", as a handoff from PATHs records them), meeting them first
+ * under the manifest's name of the archive ("d_v2.zip!/a.exr" as
+ * "d.zip!/a.exr"), and set aside when it does not; an archive not in the
+ * manifest is not judged, its members are.  Archive records must come
+ * before their members (the walker's order).  Links
  * and records without a sha256 are set aside, but a record with an
  * "error" and no sha256, and an archive judged by its members that ended
  * in error, is an "error" line.

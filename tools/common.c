@@ -1,11 +1,8 @@
 /* common.c: helpers shared by the prov commands (see common.h). */
-#include <dirent.h>
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,90 +79,6 @@ sandbox_pre(void)
 	/* Linux: no set-uid escalation from here on.  This is the only
 	 * restriction applied; prov does not claim a filesystem sandbox. */
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-/*
- * One file on disk as a record: path, kind, size, sha256, and what the
- * format modules (prov_formats) decode from it (pixels, images), the keys
- * prov-fp writes for the same file.
- */
-static void
-fingerprint_file(const char *path, int fd, const struct stat *st, json_t *disk)
-{
-	struct prov_record rec;
-	struct prov_fp_opts opts;
-	struct prov_blob blob;
-	struct prov_err e;
-	const struct prov_format *best = NULL;
-	unsigned char *data = NULL;
-	char hex[2 * PROV_SHA256_LEN + 1];
-	json_t *o = json_object();
-	int bid = 0, i;
-
-	memset(&opts, 0, sizeof(opts));
-	prov_limits_default(&opts.limits);
-	opts.images = opts.pdq = 1;
-	prov_record_init(&rec);
-	if (st->st_size > 0 &&
-	    (data = mmap(NULL, (size_t)st->st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
-		err(2, "%s", path);
-	prov_sha256(data ? data : (const unsigned char *)"", (size_t)st->st_size, rec.sha256);
-	for (i = 0; data && prov_formats[i]; i++) {
-		int b = prov_formats[i]->bid(data, (size_t)st->st_size);
-		if (b > bid) {
-			bid = b;
-			best = prov_formats[i];
-		}
-	}
-	blob.data = data;
-	blob.len = (size_t)st->st_size;
-	blob.name = path;
-	prov_json_set_name(o, "path", path, strlen(path));
-	json_object_set_new(o, "kind", json_string(best ? best->name : "other"));
-	json_object_set_new(o, "size", json_integer((json_int_t)st->st_size));
-	prov_hex(rec.sha256, PROV_SHA256_LEN, hex);
-	json_object_set_new(o, "sha256", json_string(hex));
-	if (best && best->fingerprint(&blob, &opts, &rec, &e) != PROV_OK)
-		json_object_set_new(o, "error", json_string(e.msg));
-	json_object_update_missing(o, rec.fields);
-	json_array_append_new(disk, o);
-	prov_record_release(&rec);
-	if (data)
-		munmap(data, (size_t)st->st_size);
-}
-
-void
-fp_path(const char *path, json_t *disk)
-{
-	struct dirent **names;
-	struct stat st;
-	int fd, n, i;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ELOOP)
-			return;
-		err(2, "%s", path);
-	}
-	if (fstat(fd, &st) != 0)
-		err(2, "%s", path);
-	if (S_ISREG(st.st_mode))
-		fingerprint_file(path, fd, &st, disk);
-	close(fd);
-	if (!S_ISDIR(st.st_mode))
-		return;
-	if ((n = scandir(path, &names, NULL, alphasort)) < 0)
-		err(2, "%s", path);
-	for (i = 0; i < n; i++) {
-		struct prov_buf sub = PROV_BUF_INIT;
-		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
-			prov_buf_addf(&sub, "%s%s%s", path,
-			    path[strlen(path) - 1] == '/' ? "" : "/", names[i]->d_name);
-			fp_path(sub.buf, disk);
-		}
-		prov_buf_release(&sub);
-		free(names[i]);
-	}
-	free(names);
 }
 
 int

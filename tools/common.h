@@ -35,14 +35,4 @@ void flush_or_die(void);
 /* Drops the ability to gain privileges (PR_SET_NO_NEW_PRIVS). */
 void sandbox_pre(void);
 
-/*
- * Appends to arr one prov-fp style record (path, kind, size, sha256 and
- * what the format modules decode: pixels, images, pdq) for path, or for
- * every regular file under it when it is a directory (recursively, in name
- * order; symbolic links are not followed).  errx(2) when path cannot be
- * read.  Until the prov-fp walker is in the library, the commands that
- * take PATH arguments (prov-audit, prov-ledger) fingerprint through this.
- */
-void fp_path(const char *path, json_t *arr);
-
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,20 +174,74 @@ entry_arg(const char *s)
 	return parse_num(s, 0, INT64_MAX, "ENTRY_ID");
 }
 
-/* The artifacts of a manifest: the files PATH... fingerprinted here (a
- * directory for every regular file under it), else prov-fp NDJSON records
- * on stdin. */
+/* Collects the walker's records. */
+static int
+add_record(void *arg, const struct prov_record *rec)
+{
+	json_array_append_new(arg, prov_record_to_json(rec));
+	return 0;
+}
+
+/*
+ * Whether record r (where: how to name it in a message) goes into a
+ * manifest.  Links carry no bytes of their own (the walker records a
+ * symbolic link met under a directory as kind "symlink", a tar hard link
+ * as "hardlink") and are left out; every other record needs its sha256,
+ * or the manifest would silently lack a file that could not be read.
+ */
+static int
+keep_record(const json_t *r, const char *where)
+{
+	const char *kind = json_string_value(json_object_get(r, "kind"));
+	const char *why = json_string_value(json_object_get(r, "error"));
+
+	if (json_is_string(json_object_get(r, "sha256")))
+		return 1;
+	if (kind && (strcmp(kind, "symlink") == 0 || strcmp(kind, "hardlink") == 0))
+		return 0;
+	errx(1, "%s: record has no sha256 (a failed fingerprint?)%s%s", where, why ? ": " : "",
+	    why ? why : "");
+}
+
+/*
+ * The artifacts of a manifest: the records of PATH... as prov-fp --json
+ * gives them (directories walked; an archive is one record and each of its
+ * members, nested ones too, one more, "a.zip!/dir/frame.exr"), else prov-fp
+ * NDJSON records on stdin.  Both go through keep_record().
+ */
 static json_t *
 read_records(int npaths, char **paths)
 {
-	json_t *arts = json_array();
+	json_t *arts = json_array(), *all;
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	size_t cap = 0, lineno = 0, i;
 	ssize_t n;
 
 	if (npaths > 0) {
-		for (; npaths > 0; npaths--, paths++)
-			fp_path(*paths, arts);
+		struct prov_fp_opts fo;
+		struct prov_err e;
+		struct stat st;
+
+		memset(&fo, 0, sizeof(fo));
+		prov_limits_default(&fo.limits);
+		fo.images = fo.pdq = 1;
+		for (; npaths > 0; npaths--, paths++) {
+			if (stat(*paths, &st) != 0)
+				err(2, "%s", *paths);
+			all = json_array();
+			if (prov_fp_path(*paths, &fo, add_record, all, &e) != PROV_OK)
+				fail(PROV_FATAL, &e);
+			for (i = 0; i < json_array_size(all); i++) {
+				json_t *r = json_array_get(all, i);
+				struct prov_buf where = PROV_BUF_INIT;
+				const char *p = json_string_value(json_object_get(r, "path"));
+				prov_escape(&where, p ? p : "", p ? strlen(p) : 0);
+				if (keep_record(r, where.buf))
+					json_array_append(arts, r);
+				prov_buf_release(&where);
+			}
+			json_decref(all);
+		}
 		if (json_array_size(arts) == 0)
 			errx(1, "no files to record under the PATHs given");
 		return arts;
@@ -196,15 +251,18 @@ read_records(int npaths, char **paths)
 	while ((n = getline(&line, &cap, stdin)) > 0) {
 		json_error_t jerr;
 		json_t *r;
+		char where[64];
 		lineno++;
 		if (n == 1 && line[0] == '\n')
 			continue;
 		r = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
 		if (!json_is_object(r))
 			errx(1, "stdin:%zu: not a JSON record: %s", lineno, r ? "not an object" : jerr.text);
-		if (!json_is_string(json_object_get(r, "sha256")))
-			errx(1, "stdin:%zu: record has no sha256 (a failed fingerprint?)", lineno);
-		json_array_append_new(arts, r);
+		snprintf(where, sizeof(where), "stdin:%zu", lineno);
+		if (keep_record(r, where))
+			json_array_append_new(arts, r);
+		else
+			json_decref(r);
 	}
 	free(line);
 	if (ferror(stdin))

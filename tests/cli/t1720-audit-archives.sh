@@ -97,13 +97,14 @@ test_expect_success 'a member renamed with the same bytes is moved' '
 	grep -q "2 matched, 0 changed, 0 same pixels, 0 perceptually the same, 1 moved, 0 new, 0 missing, 0 errors$" err
 '
 
-test_expect_success 'the zip itself in a handoff is judged as one file' '
+test_expect_success 'a zip in a handoff: the zip and each of its members are judged' '
 	prov-ledger handoff --to vendorA --project ep104 --key studio.key d1.zip >id2 &&
 	test "$(cat id2)" = 4 &&
 	prov-audit --handoff 4 d1.zip >out 2>err &&
 	grep -q "^matched	d1.zip$" out &&
-	test "$(wc -l <out)" = 2 &&
-	grep -q "1 matched, 0 changed, .* 0 new, 0 missing, 0 errors$" err
+	grep -q "^matched	d1.zip!/deliv/stripes.exr$" out &&
+	test "$(wc -l <out)" = 5 &&
+	grep -q "4 matched, 0 changed, .* 0 new, 0 missing, 0 errors$" err
 '
 
 test_expect_success 'a truncated zip: an error line naming it, the members read before are judged' '

@@ -103,8 +103,9 @@ cast_open(struct cast *c, const char *path)
 	add(c->l, "handoff", handoff("other", "ep104", arts("c", 2)), &c->vendor);	/* 11: not covered */
 	add(c->l, "receipt", json_pack("{s:i,s:o}", "handoff", 10, "artifacts", arts("x", 2)),
 	    &c->sub);						/* 12: differs */
-	add(c->l, "sighting", json_pack("{s:s,s:o}", "where", "a share", "artifacts", arts("b", 1)),
-	    &c->studio);
+	add(c->l, "sighting", json_pack("{s:s,s:o,s:[{s:i,s:i,s:i,s:s}]}", "where", "a share",
+	    "artifacts", arts("b", 1), "matches", "artifact", 0, "entry", 10, "index", 0, "how",
+	    "bytes"), &c->studio);	/* 13: b0.exr is handoff 10's first artifact */
 	add(c->l, "revocation", json_pack("{s:i}", "entry", 6), &c->studio);	/* 14 */
 	vk(&c->other, &b);
 	add(c->l, "revocation", json_pack("{s:s}", "vkey", b.buf), &c->studio);	/* 15 */
@@ -274,6 +275,17 @@ DEFINE_TEST(test_audit_verifier_decides_as_the_ledger_file)
 	r = json_pack("{s:i,s:o}", "handoff", 99, "artifacts", arts("a", 1));
 	forge(&b, n, "receipt", "sub", &c.sub, r, 0);
 	both(sql, lean, &kc, b.buf, b.len, "receipt: no handoff 99");
+	/* sightings whose exact matches are incomplete: the one left out is
+	 * named alike (the verify-only ledger reads handoff 8 through fetch) */
+	forge(&b, n, "sighting", "sub", &c.sub, json_pack("{s:s,s:o}", "where", "x", "artifacts",
+	    arts("a", 2)), 0);
+	both(sql, lean, &kc, b.buf, b.len,
+	    "sighting: artifact 0 (a0.exr) has the bytes of handoff 8 artifact 0 (a0.exr), and its matches omit it");
+	r = json_pack("{s:s,s:o,s:[{s:i,s:i,s:i,s:s}]}", "where", "x", "artifacts", arts("a", 2),
+	    "matches", "artifact", 0, "entry", 8, "index", 0, "how", "bytes");
+	forge(&b, n, "sighting", "sub", &c.sub, r, 0);
+	both(sql, lean, &kc, b.buf, b.len,
+	    "sighting: artifact 1 (a1.exr) has the bytes of handoff 8 artifact 1 (a1.exr), and its matches omit it");
 	/* accepted by both: an uncovered handoff said so, then receipts of
 	 * handoff 10 that match and that differ (read again through fetch) */
 	forge(&b, n, "handoff", "vendor", &c.vendor, handoff_claim("vendor", "sub", arts("e", 1), 0), 0);
