@@ -5,8 +5,9 @@
 # to a subcontractor its approval allows, who passes them to a studio nobody
 # approved.  Copies turn up on an open server, renamed and re-encoded.  The
 # ledger records every handoff (the last one flagged as outside the approved
-# chain), the found copies are matched to the handoff they left through, and
-# an auditor verifies the ledger and cosigns its checkpoint.
+# chain), the found copies are matched to the handoff they left through, an
+# auditor verifies the ledger and cosigns its checkpoint, and the producer's
+# report on the delivery says it must not go out again.
 #
 # Environment: PROV_BIN (the built commands), PROV_CORPUS (real frames),
 # DEMO_DIR (where the run's files go, default build/demo).
@@ -86,5 +87,10 @@ step "the auditor: verify everything, prove the saved checkpoint is extended, co
 prov-ledger checkpoint --key operator.key >/dev/null
 prov-audit --checkpoint checkpoint.saved --key operator.vkey --cosign auditor.key -o cosigned.checkpoint
 cat cosigned.checkpoint
+
+step "the producer's report on the delivery, before sending it out again"
+# Exit 1: its frames went kite -> nightowl, which no approval covers.
+prov-report --html report.html --markdown report.md --json report.json delivery ||
+	echo "prov-report: exit $?: the delivery must not go out (report.html)"
 
 step "done: the files are in $DEMO_DIR"

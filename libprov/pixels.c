@@ -12,6 +12,7 @@
 
 #include "prov.h"
 #include "pixels.h"
+#include "thumb.h"
 #include "banned.h"
 
 #if __BYTE_ORDER != __LITTLE_ENDIAN
@@ -171,6 +172,7 @@ prov_image_fingerprint(const struct prov_image *img, const struct prov_fp_opts *
 	unsigned c;
 	int rc;
 
+	thumb_observe(img);
 	json_object_set_new(obj, "width", json_integer(img->width));
 	json_object_set_new(obj, "height", json_integer(img->height));
 	for (c = 0; c < img->nchannels; c++) {

@@ -1382,8 +1382,15 @@ struct prov_trace_opts {
 	int upright;		/* 1: no rotated or mirrored matches (as
 				 * prov_pdq_match_records() without
 				 * PROV_PDQ_MATCH_DIHEDRAL) */
+	/* 1: the found files are a delivery about to go out (prov-report),
+	 * not copies found outside: an indicator naming a party that holds
+	 * no approval is reported even when the matched artifact carried it
+	 * (the ledger recording it does not make that party approved), and
+	 * those read from the found file's own path (where the delivery sits
+	 * on the producer's disk) are not judged.  0: as prov-trace. */
+	int delivery;
 };
-/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread, upright 0. */
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread, upright 0, delivery 0. */
 PROV_API void prov_trace_opts_default(struct prov_trace_opts *o);
 /*
  * Opens the ledger file at ledger_path read-only for tracing, with its PDQ
@@ -1412,7 +1419,97 @@ PROV_API void prov_trace_close(struct prov_trace *t);
 PROV_API int prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n,
     json_t **out, struct prov_err *e);
 
+/*
+ * The custody graph of trace results (prov_trace_records()' array,
+ * borrowed), the model both prov-trace's DOT and prov-report's SVG are
+ * drawn from: a new object (the caller's) {"parties": [{"name", "depth"}],
+ * "edges": [{"entry", "time", "from", "to", "project", "chain"}]}.  Each
+ * handoff is one edge, in ledger order; its "chain" is "in", "outside" or
+ * "exit", an "exit" in any result outranking the others.  A party's depth
+ * is its hop count in a layered drawing: 0 for the sender of the first
+ * edge it appears in when it had not received before, else one more than
+ * the depth of the sender that first handed it work.  Parties are in the
+ * order they were first met.  Pure; thread safe.
+ */
+PROV_API json_t *prov_trace_graph(const json_t *results);
+
 /* (end of trace) */
+
+/* ---------------------------------------------------------------- report */
+/*
+ * The producer's delivery report (prov-report): a delivery's files (prov-fp
+ * records: a directory, an archive, or a handoff's own manifest) judged
+ * by four checks, every one of which must pass before the delivery goes
+ * out: "records" (every file has a ledger record: the same bytes or the
+ * same pixels as a handoff's artifact, or is a member of an archive that
+ * has), "custody" (no handoff on a file's path left the approved chain),
+ * "indicators" (no file carries an indicator of a party no approval
+ * names) and "ledger" (prov_audit_ledger() finds nothing).  Matching and
+ * custody are prov-trace's (prov_trace_records() with delivery set);
+ * the result is one JSON object (schemas/report.schema.json) that the
+ * writers below render as text, Markdown and one self-contained HTML page
+ * with thumbnails of the flagged frames and the custody graph as SVG.
+ */
+struct prov_report_opts {
+	int pdq_max;		/* as struct prov_trace_opts */
+	unsigned threads;	/* threads for the PDQ index and the audit's pool */
+	unsigned max_thumbnails;	/* thumbnails of flagged images (50) */
+	unsigned thumb_size;	/* their longest side in pixels (160) */
+	struct prov_limits limits;	/* for decoding them */
+};
+/* pdq_max PROV_PDQIDX_DEFAULT_DISTANCE, one thread, 50 thumbnails of 160
+ * pixels, prov_limits_default(). */
+PROV_API void prov_report_opts_default(struct prov_report_opts *o);
+/*
+ * The manifest of handoff seq in the ledger at ledger_path (read-only):
+ * *out is a new array (the caller's) of its artifacts, prov-fp records as
+ * they were handed over.  Returns PROV_OK, PROV_FAILED when seq is not a
+ * handoff, PROV_FATAL when the ledger cannot be read (e set, *out NULL).
+ */
+PROV_API int prov_report_handoff_records(const char *ledger_path, uint64_t seq,
+    json_t **out, struct prov_err *e);
+/*
+ * Judges the n records (borrowed) of a delivery against the ledger at
+ * ledger_path and sets *out to the new report object (the caller's).
+ * delivery (borrowed; may be NULL) is copied into the report as its
+ * "delivery" (what was judged: {"inputs": [...]} or {"handoff": N}).
+ * Thumbnails are decoded from the flagged files that are on disk under
+ * their record's path (archive members are not extracted).  An empty
+ * delivery fails the records check.  opts NULL means the defaults.
+ * Returns PROV_OK whether or not the checks pass (the report's "verdict"
+ * says), PROV_FATAL when the ledger cannot be read or audited.  Uses
+ * opts->threads threads; the handle-free call is safe from any thread.
+ */
+PROV_API int prov_report_build(const char *ledger_path, const json_t *delivery,
+    json_t *const *recs, size_t n, const struct prov_report_opts *opts, json_t **out,
+    struct prov_err *e);
+/*
+ * A thumbnail of the first image of the file at path (len bytes of name):
+ * decoded by the format module that bids for it, brought to 8-bit display
+ * values as the PDQ code does (scene-linear EXR floats sRGB-encoded),
+ * box-filtered to at most size pixels on its longest side, and appended to
+ * png as a PNG (RGB, or grey when the image has only luminance).  *w and
+ * *h receive its size.  Returns PROV_OK, or PROV_FAILED with e set (not an
+ * image, undecodable, over lim).  Thread safe.
+ */
+PROV_API int prov_report_thumbnail(const char *path, size_t len, unsigned size,
+    const struct prov_limits *lim, struct prov_buf *png, unsigned *w, unsigned *h,
+    struct prov_err *e);
+/*
+ * Writers of a report from prov_report_build() (borrowed) to fp.  Every
+ * name from the delivery or the ledger is escaped for its medium: control
+ * characters as by prov_escape(), then HTML's and Markdown's own
+ * specials.  Text: the verdict line first ("PASS: ..." or "FAIL: ..."),
+ * then one line per check and the flagged files (quiet: the verdict and
+ * the failed checks only).  HTML: one page with no external resource and
+ * no script (a Content-Security-Policy forbids both).  Return 0, or -1 on
+ * a write error.
+ */
+PROV_API int prov_report_write_text(FILE *fp, const json_t *report, int quiet);
+PROV_API int prov_report_write_markdown(FILE *fp, const json_t *report);
+PROV_API int prov_report_write_html(FILE *fp, const json_t *report);
+
+/* (end of report) */
 
 #ifdef __cplusplus
 }

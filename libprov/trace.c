@@ -600,9 +600,7 @@ indicators(struct prov_trace *t, const json_t *rec, int same_bytes, const json_t
 
 		if (type == NULL || value == NULL)
 			continue;
-		if (same_bytes && strncmp(field, "member", 6) != 0 && strcmp(field, "path") != 0)
-			continue;
-		if (known && has_indicator(known, type, value))
+		if (t->opts.delivery && strcmp(field, "path") == 0)
 			continue;
 		json_object_foreach(t->parties, name, p)
 			if (names_party(value, name)) {
@@ -614,6 +612,15 @@ indicators(struct prov_trace *t, const json_t *rec, int same_bytes, const json_t
 			}
 		if (approved)
 			continue;
+		/* What the copy carried when it was handed over, unless a
+		 * delivery names a party without approval. */
+		if (!(t->opts.delivery && party)) {
+			if (same_bytes && strncmp(field, "member", 6) != 0 &&
+			    strcmp(field, "path") != 0)
+				continue;
+			if (known && has_indicator(known, type, value))
+				continue;
+		}
 		if (party)
 			status = "unapproved";
 		else if (strcmp(type, "user") && strcmp(type, "host") && strcmp(type, "owner") &&
@@ -762,4 +769,61 @@ prov_trace_records(struct prov_trace *t, json_t *const *recs, size_t n, json_t *
 	}
 	*out = results;
 	return PROV_OK;
+}
+
+json_t *
+prov_trace_graph(const json_t *results)
+{
+	json_t *parties = json_array(), *edges = json_array(), *depth = json_object();
+	json_t *byentry = json_object(), *r, *ed, *v, **sorted;
+	const char *key;
+	size_t i, k, n;
+
+	json_array_foreach(results, i, r)
+		json_array_foreach(json_object_get(r, "custody"), k, ed) {
+			char num[32];
+			json_t *prev;
+
+			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(json_object_get(ed, "entry")));
+			prev = json_object_get(byentry, num);
+			/* "exit" outranks the other states of one handoff. */
+			if (prev == NULL || strcmp(jstr(ed, "chain") ? jstr(ed, "chain") : "",
+			    "exit") == 0)
+				json_object_set(byentry, num, ed);
+		}
+	n = json_object_size(byentry);
+	sorted = prov_xcalloc(n ? n : 1, sizeof(*sorted));
+	i = 0;
+	json_object_foreach(byentry, key, ed)
+		sorted[i++] = ed;
+	qsort(sorted, n, sizeof(*sorted), cmp_edges);
+	for (i = 0; i < n; i++) {
+		const char *from = jstr(sorted[i], "from") ? jstr(sorted[i], "from") : "";
+		const char *to = jstr(sorted[i], "to") ? jstr(sorted[i], "to") : "";
+		json_int_t d;
+
+		if ((v = json_object_get(depth, from)) == NULL) {
+			v = json_integer(0);
+			json_object_set_new(depth, from, v);
+			json_array_append_new(parties, json_pack("{s:s,s:i}", "name", from,
+			    "depth", 0));
+		}
+		d = json_integer_value(v);
+		if (json_object_get(depth, to) == NULL) {
+			json_object_set_new(depth, to, json_integer(d + 1));
+			json_array_append_new(parties, json_pack("{s:s,s:I}", "name", to,
+			    "depth", d + 1));
+		}
+		json_array_append_new(edges, json_pack("{s:O,s:s,s:s,s:s,s:s,s:s}",
+		    "entry", json_object_get(sorted[i], "entry"),
+		    "time", jstr(sorted[i], "time") ? jstr(sorted[i], "time") : "",
+		    "from", from, "to", to,
+		    "project", jstr(sorted[i], "project") ? jstr(sorted[i], "project") : "",
+		    "chain", jstr(sorted[i], "chain") ? jstr(sorted[i], "chain") : "outside"));
+	}
+	free(sorted);
+	json_decref(byentry);
+	json_decref(depth);
+	return json_pack("{s:o,s:o}", "parties", parties, "edges", edges);
 }

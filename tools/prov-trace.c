@@ -239,43 +239,32 @@ dot_node(const char *prefix, const char *name)
 	prov_buf_release(&b);
 }
 
+/* The custody graph (prov_trace_graph(), the model prov-report draws as
+ * SVG) as DOT, with a note per found file hanging off the receiver of its
+ * last handoff. */
 static void
 dot_output(const json_t *results)
 {
-	json_t *parties = json_object(), *edges = json_object(), *r, *ed, *p;
-	const char *name, *key;
+	json_t *g = prov_trace_graph(results), *r, *ed, *p;
 	size_t i, k;
 
-	json_array_foreach(results, i, r)
-		json_array_foreach(json_object_get(r, "custody"), k, ed) {
-			char num[32];
-			json_t *prev;
-
-			snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			    json_integer_value(json_object_get(ed, "entry")));
-			prev = json_object_get(edges, num);
-			/* "exit" outranks the other states of one handoff. */
-			if (prev == NULL || strcmp(s(ed, "chain"), "exit") == 0)
-				json_object_set(edges, num, ed);
-			json_object_set_new(parties, s(ed, "from"), json_true());
-			json_object_set_new(parties, s(ed, "to"), json_true());
-		}
 	printf("digraph trace {\n\trankdir=LR;\n\tnode [shape=box];\n");
-	json_object_foreach(parties, name, p) {
+	json_array_foreach(json_object_get(g, "parties"), i, p) {
 		putchar('\t');
-		dot_node("party:", name);
+		dot_node("party:", s(p, "name"));
 		fputs(" [label=", stdout);
-		dot_str(name);
+		dot_str(s(p, "name"));
 		fputs("];\n", stdout);
 	}
-	json_object_foreach(edges, key, ed) {
+	json_array_foreach(json_object_get(g, "edges"), i, ed) {
 		const char *ch = s(ed, "chain");
 
 		putchar('\t');
 		dot_node("party:", s(ed, "from"));
 		fputs(" -> ", stdout);
 		dot_node("party:", s(ed, "to"));
-		printf(" [label=\"handoff %s %.10s\\n", key, s(ed, "time"));
+		printf(" [label=\"handoff %" JSON_INTEGER_FORMAT " %.10s\\n",
+		    json_integer_value(json_object_get(ed, "entry")), s(ed, "time"));
 		/* The project is the ledger's text: escaped like any name. */
 		{
 			struct prov_buf b = PROV_BUF_INIT;
@@ -314,8 +303,7 @@ dot_output(const json_t *results)
 		}
 	}
 	printf("}\n");
-	json_decref(parties);
-	json_decref(edges);
+	json_decref(g);
 }
 
 int

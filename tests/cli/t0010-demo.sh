@@ -16,6 +16,9 @@ test_expect_success 'the demo runs and tells the story' '
 	grep -q "^OK	12 entries, 12 verified, 2 checkpoints verified" out &&
 	test $(grep -c "^— " demo/cosigned.checkpoint) = 2 &&
 	grep -q "^— auditor.example/witness " demo/cosigned.checkpoint &&
+	grep -q "^check custody: FAILED: 4 files went through a handoff no approval covered$" out &&
+	grep -q "^prov-report: exit 1: the delivery must not go out" out &&
+	grep -q "<h1 class=\"verdict fail\">FAIL: 4 files" demo/report.html &&
 	test_must_be_empty err
 '
 
