@@ -5,8 +5,9 @@
  * memory, every part of the file becoming one image of the record: scanline
  * and tiled parts decode into a struct prov_image (level 0 of mip/rip maps),
  * deep parts are hashed as they stream (schemas/pixels-v1.md, "Deep
- * images").  DWAA/DWAB parts, which OpenEXRCore 3.1.5 cannot decompress,
- * PIZ parts (faster there) and subsampled parts go through the C++ library
+ * images") and flattened, band by band, into a float image for their PDQ
+ * (schemas/pdq-v1.md section 9).  DWAA/DWAB parts, which OpenEXRCore
+ * 3.1.5 cannot decompress, PIZ parts (faster there) and subsampled parts go through the C++ library
  * (exr_dwa.cpp, see use_cxx()) once Core has validated the header and every
  * chunk of the part.
  *
@@ -1114,12 +1115,242 @@ deep_hash_band(struct prov_sha256 *h, const struct deep_chunk *band, int n,
 	}
 }
 
+/* ------------------------------------------------ deep part: flattened */
+
+/*
+ * For the perceptual hash, a deep part is flattened to one colour per pixel
+ * as "Interpreting OpenEXR Deep Pixels" composites it (schemas/pdq-v1.md
+ * section 9): the samples of a pixel sorted front to back by Z, then ZBack
+ * (file order among equals), and added with "over" (premultiplied colour:
+ * C += (1 - a) * C_s, a += (1 - a) * A_s) until the accumulated alpha
+ * reaches 1.  A part without A has opaque samples: the front one wins.
+ */
+
+/* IEEE half to float, exactly. */
+static float
+half_float(uint16_t v)
+{
+	uint32_t s = (uint32_t)(v >> 15) << 31, ex = (v >> 10) & 31, m = v & 1023, u;
+	float f;
+
+	if (ex == 31)
+		u = s | 0x7f800000u | (m << 13);
+	else if (ex != 0)
+		u = s | ((ex + 112) << 23) | (m << 13);
+	else {
+		f = (float)m * (1.0f / 16777216.0f);
+		return s ? -f : f;
+	}
+	memcpy(&f, &u, sizeof(f));
+	return f;
+}
+
+static float
+deep_value(const unsigned char *p, exr_pixel_type_t t)
+{
+	uint16_t h;
+	uint32_t u;
+	float f;
+
+	switch (t) {
+	case EXR_PIXEL_HALF:
+		memcpy(&h, p, 2);
+		return half_float(h);
+	case EXR_PIXEL_UINT:
+		memcpy(&u, p, 4);
+		return (float)u;
+	default:
+		memcpy(&f, p, 4);
+		return f;
+	}
+}
+
+/* The flattened channels: colour R, G, B, Y, then A, Z, ZBack. */
+enum { FL_R, FL_G, FL_B, FL_Y, FL_A, FL_Z, FL_ZB, FL_N };
+static const char *const flat_names[FL_N] = { "R", "G", "B", "Y", "A", "Z", "ZBack" };
+
+struct deep_flat {
+	int chan[FL_N];			/* channel list index, or -1 */
+	int plane[FL_Y + 1];		/* channel of img, or -1 */
+	struct prov_image img;		/* F32 colour planes */
+	struct deep_key *keys;		/* sort scratch */
+	size_t nkeys;
+};
+
+struct deep_key {
+	float z, zb;
+	uint32_t s;			/* sample index within the pixel */
+};
+
+/* Z ascending, then ZBack, then file order; NaN depths after all others. */
+static int
+by_depth(const void *a, const void *b)
+{
+	const struct deep_key *x = a, *y = b;
+	int xn = isnan(x->z), yn = isnan(y->z);
+
+	if (xn != yn)
+		return xn - yn;
+	if (!xn && x->z != y->z)
+		return x->z < y->z ? -1 : 1;
+	xn = isnan(x->zb);
+	yn = isnan(y->zb);
+	if (xn != yn)
+		return xn - yn;
+	if (!xn && x->zb != y->zb)
+		return x->zb < y->zb ? -1 : 1;
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/* Sets up df for part pi: returns 1 when the part has colour to flatten. */
+static int
+deep_flat_init(struct deep_flat *df, const struct part_info *pi,
+    const struct prov_fp_opts *opts, struct prov_err *e, int *rc)
+{
+	const exr_attr_chlist_t *cl = pi->chans;
+	int c, k, colour = 0;
+
+	memset(df, 0, sizeof(*df));
+	prov_image_init(&df->img);
+	*rc = PROV_OK;
+	for (k = 0; k < FL_N; k++)
+		df->chan[k] = -1;
+	for (k = 0; k <= FL_Y; k++)
+		df->plane[k] = -1;
+	for (c = 0; c < cl->num_channels; c++)
+		for (k = 0; k < FL_N; k++)
+			if (strcmp(cl->entries[c].name.str, flat_names[k]) == 0)
+				df->chan[k] = c;
+	if (df->chan[FL_R] >= 0 && df->chan[FL_G] >= 0 && df->chan[FL_B] >= 0)
+		colour = 1;
+	else if (df->chan[FL_Y] >= 0)
+		colour = 1;
+	if (!opts->pdq || !colour)
+		return 0;
+	df->img.width = (uint32_t)pi->width;
+	df->img.height = (uint32_t)pi->height;
+	set_window(df->img.data_window, &pi->dw);
+	set_window(df->img.display_window, &pi->disp);
+	df->img.transfer = PROV_TRANSFER_LINEAR;
+	df->img.premultiplied = 1;
+	for (k = 0; k <= FL_Y; k++) {
+		if (df->chan[k] < 0)
+			continue;
+		if ((*rc = prov_image_add_channel(&df->img, flat_names[k],
+		    PROV_SAMPLE_F32, 0, 1, 1, &opts->limits, e)) != PROV_OK)
+			return 0;
+		df->plane[k] = (int)df->img.nchannels - 1;
+	}
+	return 1;
+}
+
+static void
+deep_flat_release(struct deep_flat *df)
+{
+	prov_image_release(&df->img);
+	free(df->keys);
+	memset(df, 0, sizeof(*df));
+}
+
+/*
+ * Composites rows [0, rows) of a band of chunks into image rows y0.. of
+ * df->img; the chunk layout is that of deep_hash_band().
+ */
+static void
+deep_flat_band(struct deep_flat *df, const struct deep_chunk *band, int n,
+    int32_t rows, int64_t y0, const exr_attr_chlist_t *cl, const size_t *esize)
+{
+	const unsigned char *base[FL_N];
+	int32_t r, x;
+	int t, k, c;
+
+	for (r = 0; r < rows; r++) {
+		float *out[FL_Y + 1];
+		int64_t x0 = 0;
+
+		for (k = 0; k <= FL_Y; k++)
+			out[k] = df->plane[k] < 0 ? NULL : (float *)df->img.channels[
+			    df->plane[k]].data + (size_t)(y0 + r) * df->img.width;
+		for (t = 0; t < n; t++) {
+			const struct deep_chunk *dc = &band[t];
+			const uint32_t *cnt = dc->counts + (size_t)r * (size_t)dc->w;
+			uint64_t s0 = 0;
+
+			/* Where each wanted channel's samples of this row start. */
+			for (k = 0; k < FL_N; k++) {
+				size_t off = dc->rowstart[r];
+				base[k] = NULL;
+				if (df->chan[k] < 0)
+					continue;
+				for (c = 0; c < df->chan[k]; c++)
+					off += (size_t)dc->line[r] * esize[c];
+				base[k] = dc->data + off;
+			}
+			for (x = 0; x < dc->w; x++) {
+				float acc[FL_Y + 1] = { 0 }, a = 0;
+				uint32_t ns = cnt[x], i;
+				int sorted = 1;
+
+				if (ns > 1 && df->chan[FL_Z] >= 0) {
+					/* Keys for every sample; sort only when
+					 * the file's order is not already front
+					 * to back. */
+					if (ns > df->nkeys) {
+						free(df->keys);
+						df->keys = prov_xcalloc(ns, sizeof(*df->keys));
+						df->nkeys = ns;
+					}
+					for (i = 0; i < ns; i++) {
+						int ck = df->chan[FL_Z], cb = df->chan[FL_ZB];
+						df->keys[i].z = deep_value(base[FL_Z] +
+						    (size_t)(s0 + i) * esize[ck],
+						    cl->entries[ck].pixel_type);
+						df->keys[i].zb = cb < 0 ? df->keys[i].z :
+						    deep_value(base[FL_ZB] + (size_t)(s0 + i) *
+						    esize[cb], cl->entries[cb].pixel_type);
+						df->keys[i].s = i;
+						if (i > 0 && by_depth(&df->keys[i - 1],
+						    &df->keys[i]) > 0)
+							sorted = 0;
+					}
+					if (!sorted)
+						qsort(df->keys, ns, sizeof(*df->keys), by_depth);
+				}
+				for (i = 0; i < ns && a < 1.0f; i++) {
+					uint32_t s = sorted ? i : df->keys[i].s;
+					float w = 1.0f - a, sa = 1.0f;
+
+					for (k = 0; k <= FL_Y; k++) {
+						int ck = df->chan[k];
+						if (out[k] == NULL)
+							continue;
+						acc[k] += w * deep_value(base[k] +
+						    (size_t)(s0 + s) * esize[ck],
+						    cl->entries[ck].pixel_type);
+					}
+					if (df->chan[FL_A] >= 0)
+						sa = deep_value(base[FL_A] + (size_t)(s0 + s) *
+						    esize[df->chan[FL_A]],
+						    cl->entries[df->chan[FL_A]].pixel_type);
+					a += w * sa;
+				}
+				for (k = 0; k <= FL_Y; k++)
+					if (out[k] != NULL)
+						out[k][x0 + x] = acc[k];
+				s0 += ns;
+			}
+			x0 += dc->w;
+		}
+	}
+}
+
 static int
 deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
     const struct prov_fp_opts *opts, json_t *obj, struct prov_err *e)
 {
 	const exr_attr_chlist_t *cl = pi->chans;
 	struct deep_state ds;
+	struct deep_flat df;
 	struct chan_order *order = NULL;
 	struct deep_chunk *band = NULL;
 	struct prov_sha256 h;
@@ -1131,7 +1362,7 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	int64_t y = 0, by, nbands, ntx = 1;
 	int32_t lpc = 0;
 	uint32_t tw = 0, th = 0;
-	int c, t, tiled = pi->storage == EXR_STORAGE_DEEP_TILED, rc = PROV_OK;
+	int c, t, tiled = pi->storage == EXR_STORAGE_DEEP_TILED, rc = PROV_OK, flat;
 	exr_result_t rv;
 	json_t *chans;
 
@@ -1159,6 +1390,8 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	if (prov_sha256_init(&h, e) != PROV_OK)
 		return PROV_FATAL;
 	memset(&ds, 0, sizeof(ds));
+	memset(&df, 0, sizeof(df));
+	prov_image_init(&df.img);
 	ds.st = st;
 	ds.ctx = ctx;
 	ds.pi = pi;
@@ -1183,6 +1416,11 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 	qsort(order, (size_t)cl->num_channels, sizeof(*order), by_chan_name);
 	for (c = 0; c < cl->num_channels; c++)
 		ord[c] = order[c].index;
+	/* The flattened colour for "pdq", allocated (and limited) before any
+	 * chunk is read. */
+	flat = deep_flat_init(&df, pi, opts, e, &rc);
+	if (rc != PROV_OK)
+		goto out;
 
 	prov_sha256_update(&h, pixels_deep_magic, sizeof(pixels_deep_magic));
 	put_be32(&h, (uint32_t)pi->width);
@@ -1249,6 +1487,9 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		if (rc == PROV_OK) {
 			int32_t r;
 			deep_hash_band(&h, band, (int)ntx, rows, cl, ord, esize);
+			if (flat)
+				deep_flat_band(&df, band, (int)ntx, rows,
+				    by * (tiled ? (int64_t)th : lpc), cl, esize);
 			for (t = 0; t < ntx; t++)
 				for (r = 0; r < rows; r++)
 					total += band[t].line[r];
@@ -1268,8 +1509,11 @@ deep_part(struct exr_call *st, exr_context_t ctx, const struct part_info *pi,
 		json_object_set_new(obj, "deep", json_true());
 		json_object_set_new(obj, "samples", json_integer((json_int_t)total));
 		json_object_set_new(obj, "pixels", json_string(text));
+		if (flat && (rc = prov_image_pdq_add(&df.img, NULL, obj, e)) == PROV_WARN)
+			rc = PROV_OK;
 	}
 out:
+	deep_flat_release(&df);
 	json_decref(chans);
 	if (ds.started)
 		exr_decoding_destroy(ctx, &ds.dec);

@@ -9,7 +9,8 @@
  * thread's large planes (at least PLANE_MIN bytes) in a small per-thread
  * cache, up to PLANE_SLOTS buffers and PLANE_BYTES bytes, and
  * prov_image_add_channel() takes a cached buffer of a fitting size (at most
- * 1/8 larger than asked) before it allocates.  The cache holds ordinary
+ * 1/8 larger than asked, or no larger than a new huge-page-rounded plane of
+ * that size, below) before it allocates.  The cache holds ordinary
  * malloc blocks, so code that frees a channel's data itself stays correct;
  * a buffer is zeroed when handed out again, as calloc would.  The cache is
  * freed when its thread exits, or by prov_image_planes_release().  Nothing
@@ -141,8 +142,19 @@ plane_get(size_t n)
 	void *p;
 
 	if (pc != NULL && n >= PLANE_MIN) {
+		/* At most 1/8 larger than asked, or no larger than a new
+		 * plane of n bytes would be: rounded up to 2 MiB, plus up to
+		 * 2 MiB that malloc_usable_size() counts in front of an
+		 * aligned mapping.  Without the latter a 1080p half or 16-bit
+		 * plane (4147200 bytes) never fitted its own cached buffer
+		 * and every frame faulted in new planes. */
+		size_t limit = n + n / 8;
+
+		if (n >= PLANE_HUGE && n <= SIZE_MAX / 2 - 2 * HUGE_PAGE &&
+		    ((n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) + HUGE_PAGE > limit)
+			limit = ((n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) + HUGE_PAGE;
 		for (i = 0; i < pc->n; i++)
-			if (pc->size[i] >= n && pc->size[i] - n <= n / 8 &&
+			if (pc->size[i] >= n && pc->size[i] <= limit &&
 			    (best == PLANE_SLOTS || pc->size[i] < pc->size[best]))
 				best = i;
 		if (best != PLANE_SLOTS) {

@@ -875,6 +875,29 @@ to8(const struct prov_channel *ch, enum prov_transfer tf, size_t off, size_t n,
 			memcpy(out, (const uint8_t *)ch->data + off, n);
 			break;
 		}
+		if (ch->type == PROV_SAMPLE_U16 && bits == 16) {
+			/* 16-bit frames (PNG, TIFF): the same rounding with a
+			 * constant 32-bit divisor, which the compiler turns into
+			 * a multiplication (v * 255 + 32767 < 2^24). */
+			const uint16_t *d = (const uint16_t *)ch->data + off;
+			for (i = 0; i < n; i++)
+				out[i] = (unsigned char)(((uint32_t)d[i] * 255u + 32767u) /
+				    65535u);
+			break;
+		}
+		if (max <= 0xffff) {
+			/* Narrower samples: 32-bit arithmetic suffices. */
+			uint32_t m = (uint32_t)max;
+			for (i = 0; i < n; i++) {
+				uint32_t v = ch->type == PROV_SAMPLE_U8 ?
+				    ((const uint8_t *)ch->data)[off + i] :
+				    ch->type == PROV_SAMPLE_U16 ?
+				    ((const uint16_t *)ch->data)[off + i] :
+				    ((const uint32_t *)ch->data)[off + i];
+				out[i] = v >= m ? 255 : (unsigned char)((v * 255u + m / 2) / m);
+			}
+			break;
+		}
 		for (i = 0; i < n; i++) {
 			uint64_t v = ch->type == PROV_SAMPLE_U8 ? ((const uint8_t *)ch->data)[off + i] :
 			    ch->type == PROV_SAMPLE_U16 ? ((const uint16_t *)ch->data)[off + i] :

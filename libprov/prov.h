@@ -474,7 +474,8 @@ extern const struct prov_format prov_format_webp;
  * "images" per part: "name", "view", "views", "type" (scanlineimage,
  * tiledimage, deepscanline, deeptile), "compression", "chromaticities", the image
  * description of prov_image_fingerprint() for flat parts (level 0 of
- * mip/rip maps), "deep" and "samples" for deep parts, "tiled" and "levels"
+ * mip/rip maps), "deep", "samples" and (with opts->pdq) the "pdq" of the
+ * flattened image (schemas/pdq-v1.md section 9) for deep parts, "tiled" and "levels"
  * for tiled ones.  With opts->pdq, a flat part whose channels form groups
  * by prefix ("left.R", "diffuse.R", "right.Y") also gets "layers": one
  * entry per group with colour, the unprefixed one first, each with
