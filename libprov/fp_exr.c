@@ -1126,25 +1126,6 @@ deep_hash_band(struct prov_sha256 *h, const struct deep_chunk *band, int n,
  * reaches 1.  A part without A has opaque samples: the front one wins.
  */
 
-/* IEEE half to float, exactly. */
-static float
-half_float(uint16_t v)
-{
-	uint32_t s = (uint32_t)(v >> 15) << 31, ex = (v >> 10) & 31, m = v & 1023, u;
-	float f;
-
-	if (ex == 31)
-		u = s | 0x7f800000u | (m << 13);
-	else if (ex != 0)
-		u = s | ((ex + 112) << 23) | (m << 13);
-	else {
-		f = (float)m * (1.0f / 16777216.0f);
-		return s ? -f : f;
-	}
-	memcpy(&f, &u, sizeof(f));
-	return f;
-}
-
 static float
 deep_value(const unsigned char *p, exr_pixel_type_t t)
 {
@@ -1155,7 +1136,7 @@ deep_value(const unsigned char *p, exr_pixel_type_t t)
 	switch (t) {
 	case EXR_PIXEL_HALF:
 		memcpy(&h, p, 2);
-		return half_float(h);
+		return prov_half_to_float(h);
 	case EXR_PIXEL_UINT:
 		memcpy(&u, p, 4);
 		return (float)u;

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "prov.h"
+#include "pixels.h"
 #include "banned.h"
 
 #define DIM 64
@@ -735,9 +736,9 @@ prov_pdq_rgb8(const unsigned char *px, uint32_t width, uint32_t height,
  * its faithful 8-bit export give the same luma plane.
  */
 
-/* IEEE half to float, exactly (every half is a float). */
-static float
-half_to_float(uint16_t h)
+/* IEEE half to float, exactly (every half is a float); see pixels.h. */
+float
+prov_half_to_float(uint16_t h)
 {
 	uint32_t s = (uint32_t)(h >> 15) << 31, ex = (h >> 10) & 31, m = h & 1023, u;
 	float f;
@@ -813,7 +814,7 @@ conv_init(void)
 	for (k = 0; k < 255; k++)
 		srgb_thresh[k] = srgb_decode((k + 0.5) / 255.0);
 	for (k = 0; k < 65536; k++) {
-		float f = half_to_float((uint16_t)k);
+		float f = prov_half_to_float((uint16_t)k);
 
 		half_lin8[k] = lin8(f);
 		half_disp8[k] = disp8(f);

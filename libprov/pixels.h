@@ -20,4 +20,7 @@
 int prov_image_pdq_add(const struct prov_image *img, const char *layer, json_t *obj,
     struct prov_err *e);
 
+/* An IEEE half as the float of the same value (exact: every half is one). */
+float prov_half_to_float(uint16_t h);
+
 #endif

@@ -106,3 +106,34 @@ limit_option(int opt, const char *arg, struct prov_limits *l)
 	}
 	return 0;
 }
+
+void
+read_fp_records(const char *path, json_t *recs)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+
+	if (f == NULL)
+		err(2, "%s", path);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		json_t *r;
+
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
+		if (n == 0)
+			continue;
+		r = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(r) || !json_is_string(json_object_get(r, "path")))
+			errx(2, "%s:%zu: not a prov-fp record", strcmp(path, "-") ? path : "stdin",
+			    lineno);
+		json_array_append_new(recs, r);
+	}
+	free(line);
+	if (ferror(f))
+		err(2, "%s", path);
+	if (f != stdin)
+		fclose(f);
+}

@@ -26,6 +26,9 @@ enum { OPT_MAX_DEPTH = 1000, OPT_MAX_RATIO, OPT_MAX_MEMBER, OPT_MAX_PIXELS,
 	{ "max-archive-memory", required_argument, NULL, OPT_MAX_ARCHIVE_MEMORY }, \
 	{ "archive-stall", required_argument, NULL, OPT_ARCHIVE_STALL }
 int limit_option(int opt, const char *arg, struct prov_limits *l);
+/* Appends to recs the prov-fp NDJSON records of path ("-" is stdin), one
+ * per line, blank lines skipped; exits 2 naming the line that is not one. */
+void read_fp_records(const char *path, json_t *recs);
 /* Writes name escaped (prov_escape) to fp. */
 void put_escaped(FILE *fp, const char *name, size_t len);
 /* warnx() with the message's names already escaped by the library. */

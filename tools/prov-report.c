@@ -41,38 +41,6 @@ collect(void *arg, const struct prov_record *rec)
 	return 0;
 }
 
-/* prov-fp NDJSON records from path ("-" is stdin). */
-static void
-read_records(const char *path, json_t *recs)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-
-	if (f == NULL)
-		err(2, "%s", path);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		json_t *r;
-
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		r = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
-		if (!json_is_object(r) || !json_is_string(json_object_get(r, "path")))
-			errx(2, "%s:%zu: not a prov-fp record", strcmp(path, "-") ? path : "stdin",
-			    lineno);
-		json_array_append_new(recs, r);
-	}
-	free(line);
-	if (ferror(f))
-		err(2, "%s", path);
-	if (f != stdin)
-		fclose(f);
-}
-
 /* Writes the report through fn to path ("-": stdout). */
 static void
 write_out(const char *path, const json_t *rep, int (*fn)(FILE *, const json_t *))
@@ -189,7 +157,7 @@ main(int argc, char **argv)
 		}
 		json_object_set_new(delivery, "handoff", json_integer(handoff));
 	} else if (records) {
-		read_records(records, recs);
+		read_fp_records(records, recs);
 		json_object_set_new(delivery, "records", json_string(""));
 		prov_json_set_name(delivery, "records", records, strlen(records));
 	} else {

@@ -46,39 +46,6 @@ collect(void *arg, const struct prov_record *rec)
 	return 0;
 }
 
-/* prov-fp NDJSON records from path ("-" is stdin). */
-static void
-read_records(const char *path, json_t *recs)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	ssize_t n;
-
-	if (f == NULL)
-		err(2, "%s", path);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		json_error_t jerr;
-		json_t *r;
-
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		r = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
-		if (!json_is_object(r) || !json_is_string(json_object_get(r, "path")))
-			errx(2, "%s:%zu: not a prov-fp record", strcmp(path, "-") ? path : "stdin",
-			    lineno);
-		json_array_append_new(recs, r);
-	}
-	free(line);
-	if (ferror(f))
-		err(2, "%s", path);
-	if (f != stdin)
-		fclose(f);
-}
-
 static const char *
 s(const json_t *o, const char *key)
 {
@@ -380,7 +347,7 @@ main(int argc, char **argv)
 	topts.threads = jobs;
 	c.recs = json_array();
 	if (records)
-		read_records(records, c.recs);
+		read_fp_records(records, c.recs);
 	if (argc) {
 		struct prov_fp *fp;
 		int stdin_used = records && strcmp(records, "-") == 0;
@@ -397,7 +364,7 @@ main(int argc, char **argv)
 				if (prov_fp_finish(fp, &e) != PROV_OK)
 					errx(2, "%s", e.msg);
 				prov_fp_close(fp);
-				read_records("-", c.recs);
+				read_fp_records("-", c.recs);
 				if (prov_fp_open(&fp, &fopts, jobs, collect, &c, &e) != PROV_OK)
 					errx(2, "%s", e.msg);
 			} else if (prov_fp_add(fp, argv[i], &e) != PROV_OK)
