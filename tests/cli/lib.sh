@@ -86,6 +86,18 @@ test_json_valid() {
 	"$PYTHON" "$TESTS_DIR/validate.py" "$SRC_DIR/schemas/$1" "$2"
 }
 
+# The ledger most command tests start from, in $PROV_LEDGER: an operator key
+# (op.key), the studio (studio.key) and vendorA (va.key) as parties, each
+# key's verifier key beside it (*.vkey).  No approval yet.
+ledger_studio_vendor() {
+	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
+	prov-ledger key generate studio -o studio.key >studio.vkey &&
+	prov-ledger key generate vendorA -o va.key >va.vkey &&
+	prov-ledger init --origin studio.example/prov --key op.key &&
+	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
+	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key
+}
+
 test_done() {
 	echo "1..$test_count"
 	cd / && rm -rf "$TRASH"

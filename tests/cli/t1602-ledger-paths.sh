@@ -10,12 +10,7 @@ size() { prov-ledger log | wc -l; }
 FRAMES="$CORPUS/frames/sintel/raft-demo"
 
 test_expect_success 'a ledger, and a delivery of corpus frames' '
-	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
-	prov-ledger key generate studio -o studio.key >studio.vkey &&
-	prov-ledger key generate vendorA -o va.key >va.vkey &&
-	prov-ledger init --origin studio.example/prov --key op.key &&
-	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
-	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	ledger_studio_vendor &&
 	prov-ledger approve vendorA --project ep104 --key studio.key &&
 	mkdir -p deliv/sq010 &&
 	cp "$FRAMES/frame_0016.png" "$FRAMES/frame_0017.png" deliv/sq010/ &&

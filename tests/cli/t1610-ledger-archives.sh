@@ -22,12 +22,7 @@ for a in json.load(open(\"e.json\"))[\"body\"][\"manifest\"][\"artifacts\"]:
 sum() { sha256sum <"$1" | cut -c1-64; }
 
 test_expect_success 'a vendor delivery ep104_comp as a zip (with a symlink) and a tar.gz' '
-	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
-	prov-ledger key generate studio -o studio.key >studio.vkey &&
-	prov-ledger key generate vendorA -o va.key >va.vkey &&
-	prov-ledger init --origin studio.example/prov --key op.key &&
-	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
-	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	ledger_studio_vendor &&
 	prov-ledger approve vendorA --project ep104 --key studio.key &&
 	mkdir ep104_comp &&
 	cp "$FRAMES/frame_0016.png" ep104_comp/sq010_0016.png &&

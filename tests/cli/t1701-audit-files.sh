@@ -8,12 +8,7 @@ export PROV_LEDGER
 EXR="$CORPUS/exr/openexr-images/TestImages"
 
 test_expect_success 'a delivery of corpus frames recorded in a handoff' '
-	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
-	prov-ledger key generate studio -o studio.key >studio.vkey &&
-	prov-ledger key generate vendorA -o va.key >va.vkey &&
-	prov-ledger init --origin studio.example/prov --key op.key &&
-	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
-	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	ledger_studio_vendor &&
 	prov-ledger approve vendorA --project ep104 --key studio.key &&
 	mkdir deliv &&
 	cp "$EXR/stripes.exr" "$EXR/GammaChart.exr" "$EXR/AllHalfValues.exr" deliv/ &&

@@ -12,12 +12,7 @@ EXR="$CORPUS/exr/openexr-images/TestImages"
 BAD="$CORPUS/bad/archives"
 
 test_expect_success 'a handoff of the directory deliv: two Sintel frames and an EXR' '
-	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
-	prov-ledger key generate studio -o studio.key >studio.vkey &&
-	prov-ledger key generate vendorA -o va.key >va.vkey &&
-	prov-ledger init --origin studio.example/prov --key op.key &&
-	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
-	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	ledger_studio_vendor &&
 	mkdir deliv &&
 	cp "$FRAMES/frame_0016.png" "$FRAMES/frame_0020.png" "$EXR/stripes.exr" deliv/ &&
 	prov-ledger handoff --to vendorA --project ep104 --key studio.key deliv >id &&

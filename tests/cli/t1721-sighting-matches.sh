@@ -10,12 +10,7 @@ FRAMES="$CORPUS/frames/sintel/raft-demo"
 EXR="$CORPUS/exr/openexr-images/TestImages"
 
 test_expect_success 'two handoffs: a delivery of three frames, then one of them again' '
-	prov-ledger key generate studio.example/prov -o op.key >op.vkey &&
-	prov-ledger key generate studio -o studio.key >studio.vkey &&
-	prov-ledger key generate vendorA -o va.key >va.vkey &&
-	prov-ledger init --origin studio.example/prov --key op.key &&
-	prov-ledger party add studio --role studio --vkey "$(cat studio.vkey)" --key op.key &&
-	prov-ledger party add vendorA --role vendor --vkey "$(cat va.vkey)" --key studio.key &&
+	ledger_studio_vendor &&
 	mkdir deliv again &&
 	cp "$FRAMES/frame_0016.png" "$FRAMES/frame_0020.png" "$EXR/stripes.exr" deliv/ &&
 	cp "$FRAMES/frame_0016.png" again/ &&
